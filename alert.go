@@ -1,0 +1,123 @@
+package deckhand
+
+import "time"
+
+// AlertKind is what went wrong.
+type AlertKind string
+
+const (
+	AlertContainerDown   AlertKind = "container_down"
+	AlertUnhealthy       AlertKind = "unhealthy"
+	AlertRestartLoop     AlertKind = "restart_loop"
+	AlertHostUnreachable AlertKind = "host_unreachable"
+	AlertDaemonDown      AlertKind = "daemon_down"
+)
+
+// AlertState is where an alert is in its life.
+type AlertState string
+
+const (
+	AlertPending AlertState = "pending" // inside the grace period, nobody told yet
+	AlertOpen    AlertState = "open"    // notified
+	AlertAcked   AlertState = "acked"   // someone is on it: no more reminders
+	AlertClosed  AlertState = "closed"  // recovered
+)
+
+// Active reports whether the alert still describes a problem.
+func (s AlertState) Active() bool { return s == AlertPending || s == AlertOpen || s == AlertAcked }
+
+// Severity of an alert.
+type Severity string
+
+const (
+	SeverityWarning  Severity = "warning"
+	SeverityError    Severity = "error"
+	SeverityCritical Severity = "critical"
+)
+
+// AlertKey identifies an alert: one per (host, container, kind). Host-level
+// alerts have an empty Container.
+type AlertKey struct {
+	Host      string
+	Container string
+	Kind      AlertKind
+}
+
+// Alert is one problem, from first sight to recovery.
+type Alert struct {
+	ID             int64
+	Key            AlertKey
+	Project        string // compose project of the container, if any
+	Severity       Severity
+	State          AlertState
+	Message        string
+	FirstSeenAt    time.Time // when the condition was first observed
+	OpenedAt       time.Time // when it left pending (zero while pending)
+	AckedAt        time.Time
+	AckedBy        string
+	ClosedAt       time.Time
+	LastNotifiedAt time.Time
+	Notifications  int  // how many notifications were sent for it
+	Suppressed     bool // opened while silenced or in maintenance
+}
+
+// Downtime is how long the problem lasted (until now when still active).
+func (a Alert) Downtime(now time.Time) time.Duration {
+	end := now
+	if !a.ClosedAt.IsZero() {
+		end = a.ClosedAt
+	}
+	return end.Sub(a.FirstSeenAt)
+}
+
+// Silence suppresses notifications for matching alerts until a time. Empty
+// fields match anything; a silence with every field empty is refused by
+// validation.
+type Silence struct {
+	ID        int64
+	Host      string
+	Container string
+	Project   string
+	Until     time.Time
+	By        string
+	Reason    string
+	CreatedAt time.Time
+}
+
+// Matches reports whether the silence covers the alert at the given time.
+func (s Silence) Matches(a Alert, now time.Time) bool {
+	if !now.Before(s.Until) {
+		return false
+	}
+	if s.Host != "" && s.Host != a.Key.Host {
+		return false
+	}
+	if s.Container != "" && s.Container != a.Key.Container {
+		return false
+	}
+	if s.Project != "" && s.Project != a.Project {
+		return false
+	}
+	return s.Host != "" || s.Container != "" || s.Project != ""
+}
+
+// NoticeKind is why a notification is sent.
+type NoticeKind string
+
+const (
+	NoticeOpened       NoticeKind = "opened"
+	NoticeReminder     NoticeKind = "reminder"
+	NoticeAcked        NoticeKind = "acked"
+	NoticeRecovered    NoticeKind = "recovered"
+	NoticeAutoRestart  NoticeKind = "auto_restart"
+	NoticeAnnouncement NoticeKind = "announcement"
+)
+
+// Notice is a platform-neutral notification about an alert: the alerts
+// engine produces it, the bot renders and delivers it.
+type Notice struct {
+	Kind  NoticeKind
+	Alert Alert
+	Text  string // one-line human summary
+	At    time.Time
+}

@@ -1,0 +1,139 @@
+package deckhand
+
+import (
+	"strings"
+	"time"
+)
+
+// ContainerState is Docker's container state.
+type ContainerState string
+
+const (
+	StateCreated    ContainerState = "created"
+	StateRunning    ContainerState = "running"
+	StatePaused     ContainerState = "paused"
+	StateRestarting ContainerState = "restarting"
+	StateRemoving   ContainerState = "removing"
+	StateExited     ContainerState = "exited"
+	StateDead       ContainerState = "dead"
+)
+
+// Health is the result of a container's healthcheck.
+type Health string
+
+const (
+	HealthNone      Health = "none" // no healthcheck configured
+	HealthStarting  Health = "starting"
+	HealthHealthy   Health = "healthy"
+	HealthUnhealthy Health = "unhealthy"
+)
+
+// The labels deckhand reads.
+const (
+	LabelMonitor        = "homelab.monitor"
+	LabelDesired        = "homelab.desired"
+	LabelAutoRestart    = "homelab.auto_restart"
+	LabelPublic         = "homelab.public"
+	LabelProtected      = "homelab.protected"
+	LabelComposeProject = "com.docker.compose.project"
+	LabelComposeService = "com.docker.compose.service"
+)
+
+// Port is one published or exposed port of a container.
+type Port struct {
+	IP          string `json:"ip,omitempty"`
+	PublicPort  int    `json:"public,omitempty"`
+	PrivatePort int    `json:"private"`
+	Proto       string `json:"proto"`
+}
+
+// Container is one container on one host.
+type Container struct {
+	Host           string // name of the host it runs on
+	ID             string // full 64-hex id
+	Name           string // without the leading slash
+	Image          string
+	ImageID        string
+	Command        string
+	State          ContainerState
+	Status         string // Docker's human status, e.g. "Up 2 hours (healthy)"
+	Health         Health
+	ExitCode       int // from "Exited (137) …"; 0 otherwise
+	RestartCount   int // from inspect when known; 0 otherwise
+	CreatedAt      time.Time
+	Ports          []Port
+	Labels         map[string]string
+	ComposeProject string
+	ComposeService string
+}
+
+func labelTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// Monitored reports the homelab.monitor label.
+func (c Container) Monitored() bool { return labelTrue(c.Labels[LabelMonitor]) }
+
+// AutoRestart reports the homelab.auto_restart label.
+func (c Container) AutoRestart() bool { return labelTrue(c.Labels[LabelAutoRestart]) }
+
+// Protected reports the homelab.protected label: only admins may act on it.
+func (c Container) Protected() bool { return labelTrue(c.Labels[LabelProtected]) }
+
+// Desired is the state the container should be in: homelab.desired, running
+// by default. Anything but "stopped" means running.
+func (c Container) Desired() ContainerState {
+	switch strings.ToLower(strings.TrimSpace(c.Labels[LabelDesired])) {
+	case "stopped", "exited":
+		return StateExited
+	}
+	return StateRunning
+}
+
+// Public reports whether the container appears on the status page:
+// homelab.public when set, otherwise whether it is monitored.
+func (c Container) Public() bool {
+	if v, ok := c.Labels[LabelPublic]; ok {
+		return labelTrue(v)
+	}
+	return c.Monitored()
+}
+
+// Up reports whether the container is running (paused and restarting are not up).
+func (c Container) Up() bool { return c.State == StateRunning }
+
+// Image is one image on one host.
+type Image struct {
+	ID        string // sha256:…
+	RepoTags  []string
+	Size      int64
+	CreatedAt time.Time
+}
+
+// Volume is one volume on one host.
+type Volume struct {
+	Name       string
+	Driver     string
+	Mountpoint string
+	Scope      string
+	Size       int64 // bytes from `docker system df -v`; -1 when unknown
+	Links      int   // containers using it; -1 when unknown
+}
+
+// Snapshot is what one collection of one host found. Images and volumes are
+// collected on a slower tier: when Full is false they were not collected this
+// time and must be left as they are.
+type Snapshot struct {
+	Host        Host
+	Containers  []Container
+	Images      []Image
+	Volumes     []Volume
+	Full        bool
+	CollectedAt time.Time
+	Duration    time.Duration
+	Err         error // nil on success; classified with the Err* sentinels
+}
