@@ -1,0 +1,346 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/deckhand/deckhand"
+)
+
+// Sender delivers one outbox item to one platform. The ntfy, Discord and
+// Telegram adapters satisfy it.
+//
+// Send returns the platform's reference of the message it posted (stored for
+// later edits; empty when the platform has none). When item.Ref is not empty
+// the notice should edit that message if the platform can; platforms that
+// cannot (ntfy) post a new one.
+//
+// Errors: return RetryAfter for rate limits, Permanent for rejections that
+// will never succeed, anything else for transient failures (network, 5xx,
+// timeouts). Error texts are logged and stored in the outbox, so they must
+// never contain a token, a password or a URL that embeds one.
+type Sender interface {
+	Platform() string
+	Send(ctx context.Context, item deckhand.OutboxItem) (ref string, err error)
+}
+
+// Outbox is the durable queue the dispatcher drains. *store.Store satisfies it.
+type Outbox interface {
+	// DueOutbox returns the platform's unsent, not dead items whose next
+	// attempt is at or before now, oldest first, at most limit of them.
+	DueOutbox(ctx context.Context, platform string, now time.Time, limit int) ([]deckhand.OutboxItem, error)
+	// MarkSent records a delivery and the platform's message reference.
+	MarkSent(ctx context.Context, id int64, at time.Time, ref string) error
+	// MarkFailed records a failed attempt (incrementing the attempt count),
+	// when to try again, and whether the item is dead-lettered.
+	MarkFailed(ctx context.Context, id int64, next time.Time, errText string, dead bool) error
+}
+
+// DefaultBackoff is the delay before the next attempt after the 1st, 2nd, …
+// consecutive transient failure of an item; the last entry is the cap.
+var defaultBackoff = []time.Duration{
+	time.Second, 2 * time.Second, 5 * time.Second, 15 * time.Second, time.Minute, 5 * time.Minute,
+}
+
+// DispatcherOptions tune a Dispatcher. The zero value is usable.
+type DispatcherOptions struct {
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Poll is how often an idle platform looks for due items (default 1s).
+	// Kick makes new items go out without waiting for it.
+	Poll time.Duration
+	// Backoff is the delay after the 1st, 2nd, … consecutive transient
+	// failure; the last entry repeats. Default 1s, 2s, 5s, 15s, 60s, 5m.
+	Backoff []time.Duration
+	// MaxAttempts dead-letters an item after that many transient failures;
+	// 0 retries forever (an alert that cannot be delivered is still worth
+	// delivering late). Permanent errors dead-letter at once regardless.
+	MaxAttempts int
+	// Batch is how many due items are fetched at once (default 50).
+	Batch int
+	// SendTimeout bounds one Send call (default 30s) so that a platform that
+	// hangs cannot stall its queue forever.
+	SendTimeout time.Duration
+	// Metrics, when set, is called after every delivery attempt.
+	Metrics func(platform string, ok bool)
+}
+
+// Dispatcher drains the outbox: one worker per platform, so a platform that
+// is down or rate limited never delays the others. Within a platform items go
+// out oldest first; after a failure the platform waits (backoff or the
+// platform's retry-after) before anything newer is tried, so a recovery never
+// overtakes the alert it recovers.
+type Dispatcher struct {
+	outbox  Outbox
+	senders []Sender
+	opts    DispatcherOptions
+	log     *slog.Logger
+	kicks   map[string]chan struct{}
+}
+
+// NewDispatcher wires a dispatcher; Run starts it.
+func NewDispatcher(outbox Outbox, senders []Sender, opts DispatcherOptions) *Dispatcher {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = time.Second
+	}
+	if len(opts.Backoff) == 0 {
+		opts.Backoff = defaultBackoff
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 50
+	}
+	if opts.SendTimeout <= 0 {
+		opts.SendTimeout = 30 * time.Second
+	}
+	d := &Dispatcher{
+		outbox:  outbox,
+		senders: senders,
+		opts:    opts,
+		log:     opts.Logger,
+		kicks:   make(map[string]chan struct{}, len(senders)),
+	}
+	for _, s := range senders {
+		// Buffered so that a Kick before Run, or during a delivery, is not lost.
+		d.kicks[s.Platform()] = make(chan struct{}, 1)
+	}
+	return d
+}
+
+// Kick wakes every idle worker now. Call it right after enqueueing so that an
+// alert leaves in milliseconds instead of up to one Poll. A platform that is
+// paused by a backoff or a retry-after stays paused. It never blocks.
+func (d *Dispatcher) Kick() {
+	for _, ch := range d.kicks {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run delivers until ctx is cancelled, then returns nil once every worker has
+// finished its current attempt. It fails at once when there is nothing to
+// run or two senders claim the same platform.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if len(d.senders) == 0 {
+		return fmt.Errorf("dispatcher: no senders: %w", deckhand.ErrInvalidInput)
+	}
+	seen := make(map[string]bool, len(d.senders))
+	for _, s := range d.senders {
+		p := s.Platform()
+		if p == "" || seen[p] {
+			return fmt.Errorf("dispatcher: platform %q configured twice or empty: %w", p, deckhand.ErrInvalidInput)
+		}
+		seen[p] = true
+	}
+	var wg sync.WaitGroup
+	for _, s := range d.senders {
+		w := &worker{
+			d:        d,
+			sender:   s,
+			platform: s.Platform(),
+			kick:     d.kicks[s.Platform()],
+			log:      d.log.With("platform", s.Platform()),
+			unmarked: make(map[int64]string),
+		}
+		wg.Go(func() { w.run(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// worker owns one platform's queue. Only its goroutine touches its fields.
+type worker struct {
+	d        *Dispatcher
+	sender   Sender
+	platform string
+	kick     chan struct{}
+	log      *slog.Logger
+	// unmarked holds items that were delivered but whose MarkSent failed:
+	// they come back from DueOutbox and must be recorded, not sent again.
+	unmarked map[int64]string
+}
+
+func (w *worker) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		pause, paused := w.drain(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if paused {
+			// A kick must not cut a backoff short: newer items would then
+			// overtake the failed one, which DueOutbox does not return yet.
+			sleep(ctx, pause)
+			continue
+		}
+		t := time.NewTimer(w.d.opts.Poll)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		case <-w.kick:
+		}
+		t.Stop()
+	}
+}
+
+// drain delivers everything due. It reports paused with how long to wait when
+// the platform must not be tried again before then.
+func (w *worker) drain(ctx context.Context) (time.Duration, bool) {
+	batch := w.d.opts.Batch
+	for {
+		items, err := w.d.outbox.DueOutbox(ctx, w.platform, w.d.opts.Now(), batch)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Error("reading the outbox", "err", err)
+			}
+			return 0, false
+		}
+		for _, it := range items {
+			if ctx.Err() != nil {
+				return 0, false
+			}
+			if pause, stop := w.deliver(ctx, it); stop {
+				return pause, true
+			}
+		}
+		if len(items) < batch {
+			return 0, false
+		}
+	}
+}
+
+// deliver makes one attempt at one item: deliver, then record. It reports
+// stop when nothing newer may be tried for pause.
+//
+// The order matters for exactly-once: recording before delivering would lose
+// a notice on a crash, recording after can only duplicate it, and only when
+// the process dies in the few milliseconds between the platform's answer and
+// MarkSent (or when MarkSent keeps failing until a restart). Inside one
+// process a failed MarkSent is retried without sending again (unmarked).
+// Platforms that deduplicate can close the window entirely: Discord accepts a
+// nonce with enforce_nonce derived from the outbox ID; ntfy and Telegram have
+// no such mechanism.
+func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Duration, bool) {
+	log := w.log.With("outbox_id", it.ID, "kind", string(it.Notice.Kind),
+		"host", it.Notice.Alert.Key.Host, "container", it.Notice.Alert.Key.Container)
+	if ref, ok := w.unmarked[it.ID]; ok {
+		if err := w.markSent(ctx, it.ID, ref); err != nil {
+			log.Error("recording a delivered notification, will retry", "err", err)
+			return w.d.opts.Poll, true
+		}
+		delete(w.unmarked, it.ID)
+		return 0, false
+	}
+
+	sctx, cancel := context.WithTimeout(ctx, w.d.opts.SendTimeout)
+	ref, err := w.sender.Send(sctx, it)
+	cancel()
+	if m := w.d.opts.Metrics; m != nil {
+		m(w.platform, err == nil)
+	}
+	if err == nil {
+		if err := w.markSent(ctx, it.ID, ref); err != nil {
+			w.unmarked[it.ID] = ref
+			log.Error("recording a delivered notification, will retry", "err", err)
+			return w.d.opts.Poll, true
+		}
+		log.Debug("notification delivered", "ref", ref)
+		return 0, false
+	}
+	if ctx.Err() != nil {
+		// Shutting down interrupted the attempt: not the platform's fault,
+		// so it does not count; the item is retried on the next start.
+		return 0, true
+	}
+
+	now := w.d.opts.Now()
+	text := truncate(err.Error(), 500)
+	attempt := it.Attempts + 1
+	if after, ok := retryAfterOf(err); ok {
+		after = max(after, 0)
+		if err := w.markFailed(ctx, it.ID, now.Add(after), text, false); err != nil {
+			log.Error("recording a failed attempt", "err", err)
+			return max(after, w.d.opts.Poll), true
+		}
+		log.Warn("rate limited, pausing the platform", "attempt", attempt, "retry_after", after, "err", text)
+		return after, true
+	}
+	if isPermanent(err) {
+		if err := w.markFailed(ctx, it.ID, now, text, true); err != nil {
+			log.Error("recording a failed attempt", "err", err)
+			return w.d.opts.Poll, true
+		}
+		log.Error("notification rejected for good, dead-lettered", "attempt", attempt, "err", text)
+		return 0, false
+	}
+	dead := w.d.opts.MaxAttempts > 0 && attempt >= w.d.opts.MaxAttempts
+	delay := w.backoff(attempt)
+	if err := w.markFailed(ctx, it.ID, now.Add(delay), text, dead); err != nil {
+		log.Error("recording a failed attempt", "err", err)
+		return max(delay, w.d.opts.Poll), true
+	}
+	if dead {
+		log.Error("notification failed too often, dead-lettered", "attempt", attempt, "err", text)
+		return 0, false
+	}
+	log.Warn("delivery failed, will retry", "attempt", attempt, "retry_in", delay, "err", text)
+	return delay, true
+}
+
+func (w *worker) backoff(attempt int) time.Duration {
+	b := w.d.opts.Backoff
+	i := min(max(attempt-1, 0), len(b)-1)
+	return b[i]
+}
+
+// bookkeepingTimeout bounds MarkSent/MarkFailed. They run on a context that
+// ignores cancellation: a delivery that happened during shutdown must still
+// be recorded, or it would be sent again on the next start.
+const bookkeepingTimeout = 5 * time.Second
+
+func (w *worker) markSent(ctx context.Context, id int64, ref string) error {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	defer cancel()
+	return w.d.outbox.MarkSent(c, id, w.d.opts.Now(), ref)
+}
+
+func (w *worker) markFailed(ctx context.Context, id int64, next time.Time, text string, dead bool) error {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	defer cancel()
+	return w.d.outbox.MarkFailed(c, id, next, text, dead)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,561 @@
+// Package ntfytest is an in-process fake of an ntfy server's publishing API
+// (https://docs.ntfy.sh/publish/), faithful enough that what it accepts the
+// real server accepts and what it rejects the real one rejects, with the same
+// error JSON: topic names, JSON publish field types, priorities, the Actions
+// header syntax and its limits, the 4096-byte message limit (bigger bodies
+// turn into attachments, which this server, like a default self-hosted one,
+// does not allow), and access tokens. It records accepted messages, injects
+// faults (500, 429 with or without Retry-After, hanging requests), and can
+// tap an http action button the way the ntfy app does.
+package ntfytest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// MessageLimit is ntfy's default message-size-limit: a body above it is
+// treated as an attachment.
+const MessageLimit = 4096
+
+// jsonBodyLimit guards the fake against runaway test input; anything between
+// MessageLimit and it is rejected like ntfy does (attachment not allowed).
+const jsonBodyLimit = 1 << 20
+
+// Message is a published message in the shape ntfy returns it.
+type Message struct {
+	ID          string   `json:"id"`
+	Time        int64    `json:"time"`
+	Expires     int64    `json:"expires,omitempty"`
+	Event       string   `json:"event"`
+	Topic       string   `json:"topic"`
+	Title       string   `json:"title,omitempty"`
+	Message     string   `json:"message,omitempty"`
+	Priority    int      `json:"priority,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	Click       string   `json:"click,omitempty"`
+	Icon        string   `json:"icon,omitempty"`
+	Actions     []Action `json:"actions,omitempty"`
+	ContentType string   `json:"content_type,omitempty"` // "text/markdown" when published as Markdown
+
+	// Not part of ntfy's JSON: how the request arrived, for assertions.
+	Authorization string `json:"-"`
+	PublishedJSON bool   `json:"-"` // JSON to the server root rather than POST /<topic>
+}
+
+// Error is ntfy's error body.
+type Error struct {
+	Code     int    `json:"code,omitempty"`
+	HTTPCode int    `json:"http"`
+	Message  string `json:"error"`
+	Link     string `json:"link,omitempty"`
+}
+
+var (
+	errTopicInvalid      = Error{40009, 400, "invalid request: topic invalid", ""}
+	errTopicDisallowed   = Error{40010, 400, "invalid request: topic name is disallowed", ""}
+	errPriorityInvalid   = Error{40007, 400, "invalid priority parameter", "https://ntfy.sh/docs/publish/#message-priority"}
+	errAttachmentsOff    = Error{40014, 400, "invalid request: attachments not allowed", "https://ntfy.sh/docs/config/#attachments"}
+	errActionsInvalid    = Error{40018, 400, "invalid request: actions invalid", "https://ntfy.sh/docs/publish/#action-buttons"}
+	errIconInvalid       = Error{40021, 400, "invalid request: icon URL is invalid", "https://ntfy.sh/docs/publish/#icons"}
+	errJSONInvalid       = Error{40024, 400, "invalid request: request body must be valid JSON", ""}
+	errUnauthorized      = Error{40101, 401, "unauthorized", "https://ntfy.sh/docs/publish/#authentication"}
+	errForbidden         = Error{40301, 403, "forbidden", "https://ntfy.sh/docs/publish/#authentication"}
+	errNotFound          = Error{40401, 404, "page not found", ""}
+	errJSONTooLarge      = Error{41303, 413, "JSON body too large", ""}
+	errTooManyRequests   = Error{42901, 429, "limit reached: too many requests, please be nice", "https://ntfy.sh/docs/publish/#limitations"}
+	errInternal          = Error{50001, 500, "internal server error", ""}
+	topicPattern         = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
+	urlPattern           = regexp.MustCompile(`^https?://`)
+	disallowedTopicNames = []string{"docs", "static", "file", "app", "metrics", "account", "settings", "signup", "login", "v1"}
+)
+
+type fault struct {
+	err        Error
+	retryAfter string
+	hang       bool
+}
+
+// Server is a fake ntfy server. Its zero value is not usable: use NewServer.
+type Server struct {
+	URL string
+
+	srv     *httptest.Server
+	closing chan struct{}
+
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced whenever a message is accepted
+	msgs     []Message
+	requests int
+	faults   []fault
+	token    string
+	user     string
+	password string
+}
+
+// NewServer starts a fake ntfy server, closed when the test ends.
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{closing: make(chan struct{}), changed: make(chan struct{})}
+	s.srv = httptest.NewServer(s)
+	s.URL = s.srv.URL
+	t.Cleanup(func() {
+		close(s.closing) // releases hanging requests, or Close would wait for them
+		s.srv.Close()
+	})
+	return s
+}
+
+// RequireToken makes publishing need this access token, sent as
+// "Authorization: Bearer <token>" or as the password of Basic auth with an
+// empty user, as ntfy accepts both.
+func (s *Server) RequireToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token = token
+}
+
+// RequireBasic makes publishing need this user and password.
+func (s *Server) RequireBasic(user, password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.user, s.password = user, password
+}
+
+// FailNext makes the next n requests fail with 500.
+func (s *Server) FailNext(n int) { s.addFaults(n, fault{err: errInternal}) }
+
+// RateLimitNext makes the next n requests fail with 429. retryAfter, when
+// not empty, is sent as the Retry-After header (the real server sends none;
+// proxies in front of it may).
+func (s *Server) RateLimitNext(n int, retryAfter string) {
+	s.addFaults(n, fault{err: errTooManyRequests, retryAfter: retryAfter})
+}
+
+// HangNext makes the next n requests never answer (until the client gives up
+// or the test ends).
+func (s *Server) HangNext(n int) { s.addFaults(n, fault{hang: true}) }
+
+func (s *Server) addFaults(n int, f fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults = append(s.faults, f)
+	}
+}
+
+// Messages returns the accepted messages, oldest first.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.msgs)
+}
+
+// Requests counts every request received, faulted or not.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// WaitFor waits until at least n messages were accepted and returns them; it
+// fails the test after timeout.
+func (s *Server) WaitFor(t testing.TB, n int, timeout time.Duration) []Message {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		if len(s.msgs) >= n {
+			out := slices.Clone(s.msgs)
+			s.mu.Unlock()
+			return out
+		}
+		ch, got := s.changed, len(s.msgs)
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("ntfytest: %d message(s) after %s, want %d", got, timeout, n)
+			return nil
+		}
+	}
+}
+
+// Tap performs the http action labelled label of msg the way the ntfy app
+// does when the button is tapped: its method (POST when empty), headers and
+// body, to its URL. The caller reads the response; its body is closed when
+// the test ends.
+func (s *Server) Tap(t testing.TB, msg Message, label string) *http.Response {
+	t.Helper()
+	i := slices.IndexFunc(msg.Actions, func(a Action) bool { return a.Label == label })
+	if i < 0 {
+		t.Fatalf("ntfytest: message %s has no action labelled %q", msg.ID, label)
+	}
+	a := msg.Actions[i]
+	if a.Action != "http" {
+		t.Fatalf("ntfytest: action %q is %q, not an http action", label, a.Action)
+	}
+	method := a.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequest(method, a.URL, strings.NewReader(a.Body))
+	if err != nil {
+		t.Fatalf("ntfytest: tapping %q: %v", label, err)
+	}
+	for k, v := range a.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("ntfytest: tapping %q: %v", label, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// ServeHTTP implements the publishing endpoints.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests++
+	var f *fault
+	if len(s.faults) > 0 {
+		f = &s.faults[0]
+		s.faults = s.faults[1:]
+	}
+	s.mu.Unlock()
+	if f != nil {
+		if f.hang {
+			select {
+			case <-r.Context().Done():
+			case <-s.closing:
+			}
+			return
+		}
+		if f.retryAfter != "" {
+			w.Header().Set("Retry-After", f.retryAfter)
+		}
+		writeError(w, f.err)
+		return
+	}
+
+	publishing := r.Method == http.MethodPost || r.Method == http.MethodPut
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	var p params
+	var e *Error
+	switch {
+	case publishing && path == "":
+		p, e = s.fromJSON(r)
+	case publishing && !strings.Contains(path, "/"):
+		p, e = s.fromRequest(r, path)
+	default:
+		e = &errNotFound
+	}
+	if e == nil {
+		e = s.authorize(r)
+	}
+	var m Message
+	if e == nil {
+		m, e = p.build()
+	}
+	if e != nil {
+		writeError(w, *e)
+		return
+	}
+	m.Authorization = r.Header.Get("Authorization")
+	s.mu.Lock()
+	s.msgs = append(s.msgs, m)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_ = json.NewEncoder(w).Encode(m)
+}
+
+// params is what a publish request asks for, whichever way it was sent.
+type params struct {
+	topic, title, message, priority, click, icon, actions string
+	tags                                                  []string
+	markdown                                              bool
+	body                                                  []byte
+	tooBig                                                bool
+	json                                                  bool
+}
+
+// jsonPublish is the body of a JSON publish; the Go types are the types
+// ntfy decodes into, so a string priority is rejected like the real server
+// rejects it.
+type jsonPublish struct {
+	Topic    string          `json:"topic"`
+	Title    string          `json:"title"`
+	Message  string          `json:"message"`
+	Priority int             `json:"priority"`
+	Tags     []string        `json:"tags"`
+	Click    string          `json:"click"`
+	Icon     string          `json:"icon"`
+	Actions  json.RawMessage `json:"actions"`
+	Markdown bool            `json:"markdown"`
+	Attach   string          `json:"attach"`
+	Filename string          `json:"filename"`
+	Email    string          `json:"email"`
+	Delay    string          `json:"delay"`
+}
+
+func (s *Server) fromJSON(r *http.Request) (params, *Error) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, jsonBodyLimit+1))
+	if err != nil {
+		return params{}, &errJSONInvalid
+	}
+	if len(raw) > jsonBodyLimit {
+		return params{}, &errJSONTooLarge
+	}
+	var j jsonPublish
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return params{}, &errJSONInvalid
+	}
+	if j.Attach != "" || j.Filename != "" || j.Email != "" || j.Delay != "" {
+		// Not supported by this fake; failing loudly beats pretending.
+		return params{}, &errAttachmentsOff
+	}
+	if !topicPattern.MatchString(j.Topic) {
+		return params{}, &errTopicInvalid
+	}
+	p := params{
+		topic: j.Topic, title: j.Title, click: j.Click, icon: j.Icon,
+		tags: j.Tags, markdown: j.Markdown, body: []byte(j.Message), json: true,
+	}
+	if j.Priority != 0 {
+		p.priority = itoa(j.Priority)
+	}
+	if a := strings.TrimSpace(string(j.Actions)); a != "" && a != "null" {
+		if !strings.HasPrefix(a, "[") {
+			return params{}, &errJSONInvalid
+		}
+		p.actions = a
+	}
+	p.tooBig = len(p.body) > MessageLimit
+	return p, nil
+}
+
+func (s *Server) fromRequest(r *http.Request, topic string) (params, *Error) {
+	if !topicPattern.MatchString(topic) {
+		return params{}, &errTopicInvalid
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MessageLimit+1))
+	if err != nil {
+		return params{}, &errInternal
+	}
+	p := params{
+		topic:    topic,
+		title:    decodeHeader(param(r, "x-title", "title", "t")),
+		priority: param(r, "x-priority", "priority", "prio", "p"),
+		click:    param(r, "x-click", "click"),
+		icon:     param(r, "x-icon", "icon"),
+		actions:  param(r, "x-actions", "actions", "action"),
+		markdown: isTrue(param(r, "x-markdown", "markdown", "md")),
+		body:     body,
+		tooBig:   len(body) > MessageLimit,
+	}
+	if strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "text/markdown") {
+		p.markdown = true
+	}
+	if m := param(r, "x-message", "message", "m"); m != "" {
+		p.message = decodeHeader(strings.ReplaceAll(m, `\n`, "\n"))
+	}
+	for _, t := range strings.Split(param(r, "x-tags", "tags", "tag", "ta"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			p.tags = append(p.tags, decodeHeader(t))
+		}
+	}
+	return p, nil
+}
+
+func (p params) build() (Message, *Error) {
+	if slices.Contains(disallowedTopicNames, p.topic) {
+		return Message{}, &errTopicDisallowed
+	}
+	prio, ok := parsePriority(p.priority)
+	if !ok {
+		return Message{}, &errPriorityInvalid
+	}
+	if p.icon != "" && !urlPattern.MatchString(p.icon) {
+		return Message{}, &errIconInvalid
+	}
+	var actions []Action
+	if p.actions != "" {
+		var err error
+		if actions, err = parseActions(p.actions); err != nil {
+			e := errActionsInvalid
+			e.Message += ", " + err.Error()
+			return Message{}, &e
+		}
+	}
+	// A body that is too big or not UTF-8 becomes an attachment in ntfy,
+	// and attachments are off unless a cache dir and base URL are set.
+	if p.tooBig || !utf8.Valid(p.body) {
+		return Message{}, &errAttachmentsOff
+	}
+	text := strings.TrimSpace(string(p.body))
+	if text == "" {
+		text = p.message
+	}
+	if text == "" {
+		text = "triggered"
+	}
+	now := time.Now()
+	m := Message{
+		ID:            randomID(12),
+		Time:          now.Unix(),
+		Expires:       now.Add(12 * time.Hour).Unix(),
+		Event:         "message",
+		Topic:         p.topic,
+		Title:         p.title,
+		Message:       text,
+		Priority:      prio,
+		Tags:          p.tags,
+		Click:         p.click,
+		Icon:          p.icon,
+		Actions:       actions,
+		PublishedJSON: p.json,
+	}
+	if p.markdown {
+		m.ContentType = "text/markdown"
+	}
+	return m, nil
+}
+
+func (s *Server) authorize(r *http.Request) *Error {
+	s.mu.Lock()
+	token, user, password := s.token, s.user, s.password
+	s.mu.Unlock()
+	if token == "" && user == "" {
+		return nil
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return &errForbidden // anonymous write to a protected topic
+	}
+	scheme, cred, _ := strings.Cut(h, " ")
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		if token != "" && cred == token {
+			return nil
+		}
+	case "basic":
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+		if err != nil {
+			return &errUnauthorized
+		}
+		u, pw, _ := strings.Cut(string(raw), ":")
+		if user != "" && u == user && pw == password {
+			return nil
+		}
+		if token != "" && u == "" && pw == token {
+			return nil
+		}
+	}
+	return &errUnauthorized
+}
+
+// param reads the first non-empty header, then the first non-empty query
+// parameter, among names, as ntfy does.
+func param(r *http.Request, names ...string) string {
+	for _, n := range names {
+		if v := strings.TrimSpace(r.Header.Get(n)); v != "" {
+			return v
+		}
+	}
+	q := r.URL.Query()
+	for _, n := range names {
+		if v := strings.TrimSpace(q.Get(n)); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// decodeHeader undoes RFC 2047 encoding, which is how non-ASCII text travels
+// in headers.
+func decodeHeader(s string) string {
+	d, err := new(mime.WordDecoder).DecodeHeader(s)
+	if err != nil {
+		return s
+	}
+	return d
+}
+
+func parsePriority(s string) (int, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return 0, true
+	case "1", "min":
+		return 1, true
+	case "2", "low":
+		return 2, true
+	case "3", "default":
+		return 3, true
+	case "4", "high":
+		return 4, true
+	case "5", "max", "urgent":
+		return 5, true
+	}
+	return 0, false
+}
+
+func isTrue(s string) bool {
+	switch strings.ToLower(s) {
+	case "1", "yes", "true":
+		return true
+	}
+	return false
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func writeError(w http.ResponseWriter, e Error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.WriteHeader(e.HTTPCode)
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = idAlphabet[rand.IntN(len(idAlphabet))]
+	}
+	return string(b)
+}
+
+// ParseError decodes an ntfy error body; it is exported for tests that
+// assert on a rejection.
+func ParseError(body []byte) (Error, error) {
+	var e Error
+	if err := json.Unmarshal(body, &e); err != nil {
+		return Error{}, err
+	}
+	if e.HTTPCode == 0 {
+		return Error{}, errors.New("ntfytest: not an ntfy error body")
+	}
+	return e, nil
+}
