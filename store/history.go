@@ -1,0 +1,313 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/deckhand/deckhand"
+)
+
+// Availability is one observation of one container (or of a host itself,
+// with an empty Container) for the uptime history.
+type Availability struct {
+	Host        string
+	Container   string
+	Up          bool
+	Maintenance bool // inside a maintenance window: counted apart, never an outage
+}
+
+// ContainerKey names a container across hosts.
+type ContainerKey struct {
+	Host      string
+	Container string
+}
+
+// Resolutions of the uptime history and the width of their buckets.
+const (
+	Res5m = "5m"
+	Res1h = "1h"
+	Res1d = "1d"
+)
+
+var resolutions = []struct {
+	name  string
+	width time.Duration
+}{
+	{Res5m, 5 * time.Minute},
+	{Res1h, time.Hour},
+	{Res1d, 24 * time.Hour},
+}
+
+// ResolutionWidth is the bucket width of a resolution, 0 for an unknown one.
+func ResolutionWidth(res string) time.Duration {
+	for _, r := range resolutions {
+		if r.name == res {
+			return r.width
+		}
+	}
+	return 0
+}
+
+// bucketStart is the start of the bucket of width w holding t, in unix ms.
+// Buckets are aligned on the unix epoch, so 1d buckets start at midnight
+// UTC and every container's bars line up by time.
+func bucketStart(tMS int64, w time.Duration) int64 {
+	wMS := w.Milliseconds()
+	b := tMS - tMS%wMS
+	if tMS < 0 && tMS%wMS != 0 {
+		b -= wMS
+	}
+	return b
+}
+
+// maxOutagesPerBucket bounds the outages attached to a bucket: they are for
+// a tooltip, not a report.
+const maxOutagesPerBucket = 3
+
+// RecordAvailability (write) adds span to the up, down or maintenance time
+// of every sample's 5m, 1h and 1d buckets holding at, and opens an outage
+// when a container goes down (outside maintenance) and closes it, at at,
+// when it is up again or enters maintenance. One transaction per call.
+func (s *Store) RecordAvailability(ctx context.Context, at time.Time, span time.Duration, samples []Availability) error {
+	if span < 0 {
+		return fmt.Errorf("record availability: negative span: %w", deckhand.ErrInvalidInput)
+	}
+	atMS := at.UnixMilli()
+	spanMS := span.Milliseconds()
+	return s.write(ctx, func(tx *sql.Tx) error {
+		// Loading the open outages once turns a per-sample lookup into a map
+		// access: only transitions touch the outages table.
+		open := make(map[ContainerKey]int64)
+		rows, err := tx.QueryContext(ctx, `SELECT id, host, container FROM outages WHERE "end" IS NULL`)
+		if err != nil {
+			return fmt.Errorf("record availability: open outages: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var k ContainerKey
+			if err := rows.Scan(&id, &k.Host, &k.Container); err != nil {
+				rows.Close()
+				return fmt.Errorf("record availability: open outages: %w", err)
+			}
+			open[k] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("record availability: open outages: %w", err)
+		}
+
+		upsert, err := tx.PrepareContext(ctx, `
+			INSERT INTO uptime_buckets (host, container, resolution, bucket_start, up_ms, down_ms, maint_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (host, container, resolution, bucket_start) DO UPDATE SET
+				up_ms = up_ms + excluded.up_ms, down_ms = down_ms + excluded.down_ms,
+				maint_ms = maint_ms + excluded.maint_ms`)
+		if err != nil {
+			return fmt.Errorf("record availability: %w", err)
+		}
+		defer upsert.Close()
+
+		for _, sm := range samples {
+			var up, down, maint int64
+			switch {
+			case sm.Maintenance:
+				maint = spanMS
+			case sm.Up:
+				up = spanMS
+			default:
+				down = spanMS
+			}
+			for _, r := range resolutions {
+				if _, err := upsert.ExecContext(ctx, sm.Host, sm.Container, r.name, bucketStart(atMS, r.width),
+					up, down, maint); err != nil {
+					return fmt.Errorf("record availability %s/%s: %w", sm.Host, sm.Container, err)
+				}
+			}
+
+			k := ContainerKey{sm.Host, sm.Container}
+			id, isOpen := open[k]
+			isDown := !sm.Up && !sm.Maintenance
+			switch {
+			case isDown && !isOpen:
+				if err := tx.QueryRowContext(ctx, `INSERT INTO outages (host, container, "start") VALUES (?, ?, ?)
+					RETURNING id`, sm.Host, sm.Container, atMS).Scan(&id); err != nil {
+					return fmt.Errorf("record availability %s/%s: open outage: %w", sm.Host, sm.Container, err)
+				}
+				open[k] = id
+			case !isDown && isOpen:
+				if _, err := tx.ExecContext(ctx, `UPDATE outages SET "end" = max(?, "start") WHERE id = ?`,
+					atMS, id); err != nil {
+					return fmt.Errorf("record availability %s/%s: close outage: %w", sm.Host, sm.Container, err)
+				}
+				delete(open, k)
+			}
+		}
+		return nil
+	})
+}
+
+// Uptime (read) returns the availability history of every container with
+// data between since and until at a resolution ("5m", "1h" or "1d").
+//
+// Each container gets one bucket per slot from the slot holding since up to
+// until, in time order, gaps included (a gap has no time and Ratio -1), so
+// that the bars of all containers line up by time. Each bucket carries up to
+// three outages overlapping it.
+func (s *Store) Uptime(ctx context.Context, resolution string, since, until time.Time) (map[ContainerKey][]deckhand.UptimeBucket, error) {
+	width := ResolutionWidth(resolution)
+	if width == 0 {
+		return nil, fmt.Errorf("uptime: resolution %q: %w", resolution, deckhand.ErrInvalidInput)
+	}
+	if !since.Before(until) {
+		return map[ContainerKey][]deckhand.UptimeBucket{}, nil
+	}
+	from := bucketStart(since.UnixMilli(), width)
+	to := until.UnixMilli()
+	wMS := width.Milliseconds()
+	n := int((to - from + wMS - 1) / wMS)
+
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT host, container, bucket_start, up_ms, down_ms, maint_ms FROM uptime_buckets
+		WHERE resolution = ? AND bucket_start >= ? AND bucket_start < ?`, resolution, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("uptime: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[ContainerKey][]deckhand.UptimeBucket)
+	for rows.Next() {
+		var k ContainerKey
+		var start, up, down, maint int64
+		if err := rows.Scan(&k.Host, &k.Container, &start, &up, &down, &maint); err != nil {
+			return nil, fmt.Errorf("uptime: %w", err)
+		}
+		bs, ok := out[k]
+		if !ok {
+			bs = make([]deckhand.UptimeBucket, n)
+			for i := range bs {
+				bs[i] = deckhand.UptimeBucket{Start: time.UnixMilli(from + int64(i)*wMS).UTC(), Width: width}
+			}
+			out[k] = bs
+		}
+		b := &bs[(start-from)/wMS]
+		b.Up = time.Duration(up) * time.Millisecond
+		b.Down = time.Duration(down) * time.Millisecond
+		b.Maintenance = time.Duration(maint) * time.Millisecond
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("uptime: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	if err := s.attachOutages(ctx, out, from, to, wMS); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Store) attachOutages(ctx context.Context, out map[ContainerKey][]deckhand.UptimeBucket, from, to, wMS int64) error {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT host, container, "start", "end" FROM outages
+		WHERE "start" < ? AND ("end" IS NULL OR "end" >= ?)
+		ORDER BY "start", id`, to, from)
+	if err != nil {
+		return fmt.Errorf("uptime outages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k ContainerKey
+		var start int64
+		var end sql.NullInt64
+		if err := rows.Scan(&k.Host, &k.Container, &start, &end); err != nil {
+			return fmt.Errorf("uptime outages: %w", err)
+		}
+		bs, ok := out[k]
+		if !ok {
+			continue
+		}
+		o := deckhand.Outage{Start: time.UnixMilli(start).UTC(), End: fromMS(end)}
+		// An outage covers [start, end); one closed at its own start still
+		// shows in the bucket it happened in.
+		last := to
+		if end.Valid {
+			last = max(end.Int64, start+1)
+		}
+		for i := (max(start, from) - from) / wMS; i < int64(len(bs)) && from+i*wMS < last; i++ {
+			if len(bs[i].Outages) < maxOutagesPerBucket {
+				bs[i].Outages = append(bs[i].Outages, o)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("uptime outages: %w", err)
+	}
+	return nil
+}
+
+// PruneStats counts the rows Prune deleted, per kind.
+type PruneStats struct {
+	Buckets5m  int64
+	Buckets1h  int64
+	Outages    int64
+	Outbox     int64
+	Alerts     int64
+	Audit      int64
+	Containers int64
+	Silences   int64
+}
+
+// Retention periods applied by Prune. 1d buckets are kept forever: one row
+// per container per day is small, and the status page shows 90 days.
+const (
+	Keep5m            = 48 * time.Hour
+	Keep1h            = 35 * 24 * time.Hour
+	KeepSentOutbox    = 7 * 24 * time.Hour
+	KeepClosedAlerts  = 180 * 24 * time.Hour
+	KeepAudit         = 365 * 24 * time.Hour
+	KeepGoneContainer = 7 * 24 * time.Hour
+	KeepOutages       = 180 * 24 * time.Hour
+	KeepSilences      = 30 * 24 * time.Hour
+)
+
+// Prune (write) enforces retention, in one transaction: 5m buckets older
+// than 48 h, 1h buckets older than 35 days, delivered or dead outbox rows
+// older than 7 days, alerts closed more than 180 days ago (with their
+// message refs), audit entries older than a year, containers not seen for 7
+// days (those of hosts no longer collected), outages ended more than 180
+// days ago and silences expired for 30 days.
+func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
+	var st PruneStats
+	n := now.UnixMilli()
+	before := func(d time.Duration) int64 { return n - d.Milliseconds() }
+	steps := []struct {
+		q    string
+		arg  int64
+		into *int64
+	}{
+		{`DELETE FROM uptime_buckets WHERE resolution = '5m' AND bucket_start < ?`, before(Keep5m), &st.Buckets5m},
+		{`DELETE FROM uptime_buckets WHERE resolution = '1h' AND bucket_start < ?`, before(Keep1h), &st.Buckets1h},
+		{`DELETE FROM outages WHERE "end" IS NOT NULL AND "end" < ?`, before(KeepOutages), &st.Outages},
+		{`DELETE FROM outbox WHERE (sent_at IS NOT NULL AND sent_at < ?1) OR (dead = 1 AND created_at < ?1)`,
+			before(KeepSentOutbox), &st.Outbox},
+		{`DELETE FROM alerts WHERE state = 'closed' AND closed_at < ?`, before(KeepClosedAlerts), &st.Alerts},
+		{`DELETE FROM audit WHERE at < ?`, before(KeepAudit), &st.Audit},
+		{`DELETE FROM containers WHERE last_update_at < ?`, before(KeepGoneContainer), &st.Containers},
+		{`DELETE FROM silences WHERE until < ?`, before(KeepSilences), &st.Silences},
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for _, step := range steps {
+			res, err := tx.ExecContext(ctx, step.q, step.arg)
+			if err != nil {
+				return fmt.Errorf("prune: %w", err)
+			}
+			*step.into, _ = res.RowsAffected()
+		}
+		return nil
+	})
+	if err != nil {
+		return PruneStats{}, err
+	}
+	return st, nil
+}

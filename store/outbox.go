@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/deckhand/deckhand"
+)
+
+// Enqueue (write) adds notifications to the outbox in one transaction. A
+// zero CreatedAt is now; a zero NextAttemptAt is CreatedAt (due at once).
+// The row is linked to Notice.Alert.ID when that is set.
+func (s *Store) Enqueue(ctx context.Context, items ...deckhand.OutboxItem) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		for _, it := range items {
+			if _, err := insertOutbox(ctx, tx, it); err != nil {
+				return fmt.Errorf("enqueue: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func insertOutbox(ctx context.Context, tx *sql.Tx, it deckhand.OutboxItem) (int64, error) {
+	if it.Platform == "" {
+		return 0, fmt.Errorf("outbox item without a platform: %w", deckhand.ErrInvalidInput)
+	}
+	if it.CreatedAt.IsZero() {
+		it.CreatedAt = time.Now()
+	}
+	if it.NextAttemptAt.IsZero() {
+		it.NextAttemptAt = it.CreatedAt
+	}
+	payload, err := noticeJSON(it.Notice)
+	if err != nil {
+		return 0, err
+	}
+	var alertID any
+	if it.Notice.Alert.ID != 0 {
+		alertID = it.Notice.Alert.ID
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO outbox (platform, alert_id, kind, payload, ref, attempts, next_attempt_at, last_error,
+			created_at, sent_at, dead)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id`,
+		it.Platform, alertID, string(it.Notice.Kind), payload, it.Ref, it.Attempts,
+		it.NextAttemptAt.UnixMilli(), it.LastError, it.CreatedAt.UnixMilli(), ms(it.SentAt)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("insert outbox row for %s: %w", it.Platform, err)
+	}
+	return id, nil
+}
+
+// DueOutbox (read) returns up to limit undelivered, not dead rows of a
+// platform whose next attempt is due at now, oldest first.
+//
+// A row without a Ref gets the alert's current message ref, if any: a
+// notice enqueued before the first message of its alert was delivered
+// (an ack right after the alert opened) still edits that message.
+func (s *Store) DueOutbox(ctx context.Context, platform string, now time.Time, limit int) ([]deckhand.OutboxItem, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT o.id, o.platform, o.payload, CASE WHEN o.ref != '' THEN o.ref ELSE coalesce(m.ref, '') END,
+			o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.sent_at
+		FROM outbox o LEFT JOIN message_refs m ON m.alert_id = o.alert_id AND m.platform = o.platform
+		WHERE o.platform = ? AND o.sent_at IS NULL AND o.dead = 0 AND o.next_attempt_at <= ?
+		ORDER BY o.id LIMIT ?`, platform, now.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("due outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []deckhand.OutboxItem
+	for rows.Next() {
+		var it deckhand.OutboxItem
+		var payload string
+		var next, created, sent sql.NullInt64
+		if err := rows.Scan(&it.ID, &it.Platform, &payload, &it.Ref, &it.Attempts, &next, &it.LastError,
+			&created, &sent); err != nil {
+			return nil, fmt.Errorf("due outbox: %w", err)
+		}
+		if err := json.Unmarshal([]byte(payload), &it.Notice); err != nil {
+			return nil, fmt.Errorf("outbox row %d payload: %w", it.ID, err)
+		}
+		it.NextAttemptAt = fromMS(next)
+		it.CreatedAt = fromMS(created)
+		it.SentAt = fromMS(sent)
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("due outbox: %w", err)
+	}
+	return out, nil
+}
+
+// MarkSent (write) records the delivery of an outbox row. A non-empty ref
+// (the platform's id of the message) becomes the alert's message ref on that
+// platform unless it has one already, so later notices edit the first
+// message. deckhand.ErrNotFound when the row is unknown.
+func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time, ref string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var alertID sql.NullInt64
+		var platform string
+		err := tx.QueryRowContext(ctx, `
+			UPDATE outbox SET sent_at = ?, ref = CASE WHEN ? != '' THEN ? ELSE ref END
+			WHERE id = ? RETURNING alert_id, platform`, at.UnixMilli(), ref, ref, id).Scan(&alertID, &platform)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("outbox row %d: %w", id, deckhand.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("mark sent %d: %w", id, err)
+		}
+		if ref == "" || !alertID.Valid {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO message_refs (alert_id, platform, ref) VALUES (?, ?, ?)
+			ON CONFLICT (alert_id, platform) DO NOTHING`, alertID.Int64, platform, ref); err != nil {
+			return fmt.Errorf("mark sent %d: message ref: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// MarkFailed (write) records a failed delivery attempt: attempts+1, the
+// error, and either the time of the next attempt or, when dead, that there
+// will be none. deckhand.ErrNotFound when the row is unknown.
+func (s *Store) MarkFailed(ctx context.Context, id int64, next time.Time, errText string, dead bool) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, dead = ?
+			WHERE id = ?`, next.UnixMilli(), errText, boolInt(dead), id)
+		if err != nil {
+			return fmt.Errorf("mark failed %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("outbox row %d: %w", id, deckhand.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// OutboxDepth (read) counts the rows still to deliver per platform (dead
+// rows excluded: see OutboxDead).
+func (s *Store) OutboxDepth(ctx context.Context) (map[string]int, error) {
+	return s.countOutbox(ctx, `dead = 0`)
+}
+
+// OutboxDead (read) counts the rows given up on per platform.
+func (s *Store) OutboxDead(ctx context.Context) (map[string]int, error) {
+	return s.countOutbox(ctx, `dead = 1`)
+}
+
+func (s *Store) countOutbox(ctx context.Context, cond string) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT platform, count(*) FROM outbox
+		WHERE sent_at IS NULL AND `+cond+` GROUP BY platform`)
+	if err != nil {
+		return nil, fmt.Errorf("outbox depth: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]int)
+	for rows.Next() {
+		var p string
+		var n int
+		if err := rows.Scan(&p, &n); err != nil {
+			return nil, fmt.Errorf("outbox depth: %w", err)
+		}
+		out[p] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("outbox depth: %w", err)
+	}
+	return out, nil
+}
+
+// MessageRef (read) returns the platform's reference of the message shown
+// for an alert; deckhand.ErrNotFound when none was delivered yet.
+func (s *Store) MessageRef(ctx context.Context, alertID int64, platform string) (string, error) {
+	var ref string
+	err := s.r.QueryRowContext(ctx, `SELECT ref FROM message_refs WHERE alert_id = ? AND platform = ?`,
+		alertID, platform).Scan(&ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("message ref of alert %d on %s: %w", alertID, platform, deckhand.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("message ref of alert %d on %s: %w", alertID, platform, err)
+	}
+	return ref, nil
+}
+
+// messageRef is MessageRef inside a write transaction; "" when none.
+func messageRef(ctx context.Context, tx *sql.Tx, alertID int64, platform string) (string, error) {
+	var ref string
+	err := tx.QueryRowContext(ctx, `SELECT ref FROM message_refs WHERE alert_id = ? AND platform = ?`,
+		alertID, platform).Scan(&ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("message ref of alert %d on %s: %w", alertID, platform, err)
+	}
+	return ref, nil
+}

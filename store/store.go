@@ -1,0 +1,187 @@
+// Package store owns deckhand's persistence: one SQLite file (modernc.org/sqlite,
+// pure Go) holding hosts and what was last collected on them, alerts and the
+// notification outbox, silences, the audit trail, announcements and the
+// downsampled availability history behind the status page, plus its embedded
+// migrations and retention.
+//
+// Concurrency: SQLite allows one writer at a time. The Store keeps a single
+// write connection (every write method goes through it, in its own
+// transaction started with BEGIN IMMEDIATE) and a separate pool of read-only
+// connections. In WAL mode readers never wait for the writer, so the status
+// page and chat commands cannot see "database is locked" however busy the
+// collector is.
+//
+// Time: every timestamp is stored as INTEGER unix milliseconds UTC, and the
+// zero time.Time as NULL. Integers sort and compare as time does, take 8
+// bytes instead of a 30-byte string, need no time-zone parsing on the way
+// out and make retention a plain integer comparison. Times read back are in
+// UTC with millisecond precision.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/deckhand/deckhand"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// readConns bounds the read pool: enough for the status page, SSE and a few
+// chat commands at once, small enough to stay cheap on a Raspberry Pi.
+const readConns = 4
+
+// Store is deckhand's database. It is safe for concurrent use.
+type Store struct {
+	w *sql.DB // the single writer
+	r *sql.DB // read-only pool
+}
+
+// Open opens (creating it when missing) the SQLite database at path and
+// applies the pending migrations. ":memory:" is refused: WAL needs a file.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open store %q: want a file path: %w", path, deckhand.ErrInvalidInput)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+
+	w, err := sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// One connection means writes queue in Go instead of failing in SQLite.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	// The read pool opens after the writer has created the file and switched
+	// it to WAL, so every reader starts in WAL mode.
+	r, err := sql.Open("sqlite", dsn(abs, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	r.SetMaxOpenConns(readConns)
+	r.SetMaxIdleConns(readConns)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("open store read pool: %w", err)
+	}
+	return &Store{w: w, r: r}, nil
+}
+
+// dsn builds the modernc DSN. The path is URI-escaped so that '?', '#' or
+// '%' in a directory name cannot be mistaken for parameters.
+func dsn(abs string, readOnly bool) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		// query_only rather than mode=ro: a mode=ro connection cannot create
+		// the -shm file and fails when it is the first to open a WAL database
+		// after a crash; query_only refuses writes just the same.
+		q.Add("_query_only", "1")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		// BEGIN IMMEDIATE takes the write lock up front, so a transaction
+		// never has to upgrade a read lock and hit SQLITE_BUSY half-way.
+		q.Add("_txlock", "immediate")
+	}
+	return u.String() + "?" + q.Encode()
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools. Every committed write is already durable; Close
+// only checkpoints the WAL into the main file.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// write runs fn in one write transaction, committed when fn returns nil.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// ms converts a time to the stored form: unix milliseconds, NULL for zero.
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMS is the inverse of ms.
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface {
+	Scan(dest ...any) error
+}
