@@ -1,0 +1,280 @@
+// Package ntfy delivers deckhand's notifications to an ntfy topic
+// (https://docs.ntfy.sh/publish/) and serves the callback that ntfy's http
+// action buttons (Restart, Ack) call from the phone.
+package ntfy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/bot"
+)
+
+// MessageLimit is ntfy's default message size: a longer body would become an
+// attachment, which most servers refuse, so messages are cut to fit.
+const MessageLimit = 4096
+
+// MaxActions is how many action buttons ntfy accepts on one message.
+const MaxActions = 3
+
+// DefaultRetryAfter is the pause after a 429 that carries no Retry-After:
+// ntfy's own rate limiter does not send one, and its request bucket refills
+// at one request every few seconds, so a minute is safely beyond it.
+const DefaultRetryAfter = 60 * time.Second
+
+// Payload is one action button: a label and the signed, expiring token the
+// callback will hand back to the ActionHandler.
+type Payload struct {
+	Label  string
+	Action string // "restart", "ack"
+	Token  string
+}
+
+// ButtonMaker mints the buttons of an alert. The commands package signs and
+// expires the tokens.
+type ButtonMaker interface {
+	AlertPayloads(a deckhand.Alert) []Payload
+}
+
+// ButtonMakerFunc adapts a function to ButtonMaker.
+type ButtonMakerFunc func(a deckhand.Alert) []Payload
+
+// AlertPayloads calls f.
+func (f ButtonMakerFunc) AlertPayloads(a deckhand.Alert) []Payload { return f(a) }
+
+// Sender publishes outbox items to one ntfy topic. It satisfies bot.Sender.
+type Sender struct {
+	cfg      Config
+	buttons  ButtonMaker
+	client   *http.Client
+	log      *slog.Logger
+	renderer bot.Renderer
+}
+
+// New checks cfg and builds a Sender. buttons may be nil (no action
+// buttons); client nil means a client with cfg.Timeout; logger nil discards.
+func New(cfg Config, buttons ButtonMaker, client *http.Client, logger *slog.Logger) (*Sender, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if client == nil {
+		client = &http.Client{Timeout: cfg.timeout()}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sender{
+		cfg:      cfg,
+		buttons:  buttons,
+		client:   client,
+		log:      logger.With("platform", deckhand.PlatformNtfy, "topic", cfg.Topic),
+		renderer: bot.Renderer{StatusURL: cfg.ClickURL},
+	}, nil
+}
+
+// Platform is "ntfy".
+func (s *Sender) Platform() string { return deckhand.PlatformNtfy }
+
+// publishRequest is ntfy's JSON publish body. JSON to the server root is used
+// rather than POST /<topic> with headers because header values are bytes,
+// not text: a title like "Nextcloud – café" would need RFC 2047 encoding to
+// survive proxies, while JSON carries UTF-8 as is, and the whole message is
+// checked by one encoder instead of hand-built header syntax (no escaping
+// bugs in the Actions header's commas and semicolons).
+type publishRequest struct {
+	Topic    string   `json:"topic"`
+	Title    string   `json:"title,omitempty"`
+	Message  string   `json:"message"`
+	Tags     []string `json:"tags,omitempty"`
+	Priority int      `json:"priority,omitempty"`
+	Click    string   `json:"click,omitempty"`
+	Actions  []action `json:"actions,omitempty"`
+}
+
+type action struct {
+	Action string `json:"action"`
+	Label  string `json:"label"`
+	URL    string `json:"url"`
+	Method string `json:"method,omitempty"`
+	Clear  bool   `json:"clear,omitempty"`
+}
+
+// APIError is a rejection by the ntfy server, with ntfy's error code.
+type APIError struct {
+	Status  int    // HTTP status
+	Code    int    // ntfy's code, e.g. 40009; 0 when the body was not ntfy's
+	Message string // ntfy's text, or the HTTP status text
+}
+
+func (e *APIError) Error() string {
+	if e.Code != 0 {
+		return fmt.Sprintf("ntfy: HTTP %d (%d): %s", e.Status, e.Code, e.Message)
+	}
+	return fmt.Sprintf("ntfy: HTTP %d: %s", e.Status, e.Message)
+}
+
+// Send publishes the item and returns ntfy's message ID. ntfy cannot edit a
+// message, so an item with a Ref is published as a new message too.
+//
+// Errors: 429 → bot.RetryAfter (Retry-After when present, else 60s); 5xx,
+// 408, network errors and timeouts → transient; any other 4xx →
+// bot.Permanent. Once the server has answered 2xx the message exists, so
+// Send never reports an error after that, even if the answer is unreadable.
+func (s *Sender) Send(ctx context.Context, item deckhand.OutboxItem) (string, error) {
+	body, err := json.Marshal(s.build(item))
+	if err != nil {
+		return "", bot.Permanent{Err: fmt.Errorf("ntfy: encoding: %w", err)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.server()+"/", bytes.NewReader(body))
+	if err != nil {
+		return "", bot.Permanent{Err: fmt.Errorf("ntfy: building the request: %w", err)}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "deckhand")
+	switch {
+	case s.cfg.Token != "":
+		req.Header.Set("Authorization", "Bearer "+s.cfg.Token)
+	case s.cfg.User != "":
+		req.SetBasicAuth(s.cfg.User, s.cfg.Password)
+	}
+
+	resp, err := s.client.Do(req)
+	if err != nil {
+		// *url.Error names the server URL only: Validate refuses
+		// credentials in it, and the token travels in a header.
+		return "", fmt.Errorf("ntfy: publish: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		var ok struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(raw, &ok); err != nil || ok.ID == "" {
+			s.log.Warn("ntfy accepted the message but its answer has no id", "status", resp.StatusCode)
+		}
+		s.log.Debug("ntfy message published", "outbox_id", item.ID, "id", ok.ID)
+		return ok.ID, nil
+	}
+
+	apiErr := &APIError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
+	var e struct {
+		Code  int    `json:"code"`
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+		apiErr.Code, apiErr.Message = e.Code, e.Error
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		after, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if !ok {
+			after = DefaultRetryAfter
+		}
+		return "", bot.RetryAfter{After: after, Err: apiErr}
+	case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout:
+		return "", apiErr
+	default:
+		return "", bot.Permanent{Err: apiErr}
+	}
+}
+
+func (s *Sender) build(item deckhand.OutboxItem) publishRequest {
+	n := item.Notice
+	m := s.renderer.Render(n)
+	text := m.Body
+	if text == "" {
+		text = m.Title
+	}
+	p := publishRequest{
+		Topic:    s.cfg.Topic,
+		Title:    cut(m.Title, 250),
+		Message:  cut(text, MessageLimit),
+		Priority: s.cfg.priority(m.Severity),
+		Click:    m.URL,
+	}
+	if m.EmojiCode != "" {
+		p.Tags = append(p.Tags, m.EmojiCode)
+	}
+	p.Tags = append(p.Tags, m.Tags...)
+	if s.wantsButtons(n) {
+		base := strings.TrimRight(s.cfg.ActionBaseURL, "/")
+		for _, b := range s.buttons.AlertPayloads(n.Alert) {
+			if len(p.Actions) == MaxActions {
+				break
+			}
+			if b.Label == "" || b.Token == "" {
+				continue
+			}
+			p.Actions = append(p.Actions, action{
+				Action: "http",
+				Label:  b.Label,
+				URL:    base + "/hooks/ntfy?t=" + url.QueryEscape(b.Token),
+				Method: http.MethodPost,
+				// Clear the notification once the button worked: it is
+				// handled, and a second tap would only be refused.
+				Clear: true,
+			})
+		}
+	}
+	return p
+}
+
+// wantsButtons: only a problem someone can still act on gets buttons; an
+// acked, recovered or announced one does not.
+func (s *Sender) wantsButtons(n deckhand.Notice) bool {
+	if !s.cfg.Actions || s.buttons == nil || n.Alert.ID == 0 || n.Alert.State != deckhand.AlertOpen {
+		return false
+	}
+	switch n.Kind {
+	case deckhand.NoticeOpened, deckhand.NoticeReminder, deckhand.NoticeAutoRestart:
+		return true
+	}
+	return false
+}
+
+// cut shortens s to at most n bytes on a rune boundary, marking the cut.
+func cut(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	i := n - len(ellipsis)
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + ellipsis
+}
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
