@@ -1,0 +1,104 @@
+package alerts
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/deckhand/deckhand"
+)
+
+// autoRestart orders bounded restarts of the down containers that ask for
+// them. It does not wait for the alert's grace: a crash restarts now.
+func (e *Engine) autoRestart(res *Result, candidates []restartCandidate, now time.Time) {
+	cfg := e.cfg.AutoRestart
+	for _, cand := range candidates {
+		t, c := cand.t, cand.c
+		// The nightly update run stops containers on purpose.
+		if _, in := e.InMaintenance(cand.host, t.project, c.Name, now); in {
+			continue
+		}
+		if !t.inflightAt.IsZero() && now.Sub(t.inflightAt) < restartTimeout {
+			continue
+		}
+		t.inflightAt = time.Time{}
+		keep := t.attempts[:0]
+		for _, at := range t.attempts {
+			if now.Sub(at) < cfg.Window {
+				keep = append(keep, at)
+			}
+		}
+		t.attempts = keep
+		key := deckhand.AlertKey{Host: cand.host, Container: c.Name, Kind: deckhand.AlertContainerDown}
+		n := len(t.attempts)
+		if n >= cfg.Max {
+			if t.gaveUpAt.Before(t.attempts[n-1]) {
+				t.gaveUpAt = now
+				a := e.alertFor(key, t.project)
+				if !a.Suppressed {
+					res.Notices = append(res.Notices, deckhand.Notice{
+						Kind:  deckhand.NoticeAutoRestart,
+						Alert: a,
+						Text: fmt.Sprintf("⛔ %s/%s still down after %d automatic restarts in %s — giving up, restart it by hand",
+							cand.host, c.Name, n, humanDuration(cfg.Window)),
+						At: now,
+					})
+				}
+			}
+			continue
+		}
+		ref := t.downSince
+		if n > 0 && t.attempts[n-1].After(ref) {
+			ref = t.attempts[n-1]
+		}
+		if now.Sub(ref) < cfg.Backoff[min(n, len(cfg.Backoff)-1)] {
+			continue
+		}
+		t.attempts = append(t.attempts, now)
+		t.inflightAt = now
+		res.Restarts = append(res.Restarts, RestartOrder{
+			Host: cand.host, Container: c.Name, ContainerID: c.ID, Attempt: n + 1, AlertKey: key,
+		})
+	}
+}
+
+// alertFor is the engine's latest view of an alert, or a stand-in carrying
+// its key when it has none (the alert closed meanwhile, or never opened).
+func (e *Engine) alertFor(k deckhand.AlertKey, project string) deckhand.Alert {
+	if a, ok := e.last[k]; ok {
+		return a
+	}
+	return deckhand.Alert{Key: k, Project: project, Severity: deckhand.SeverityError}
+}
+
+// RestartDone records the outcome of a RestartOrder and returns the notice
+// announcing it in the alert's thread, or nil when the alert is silenced or
+// in maintenance.
+func (e *Engine) RestartDone(o RestartOrder, err error, now time.Time) *deckhand.Notice {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	project := ""
+	maxAttempts := e.cfg.AutoRestart.Max
+	t := e.containers[o.Host][o.Container]
+	if t != nil {
+		t.inflightAt = time.Time{}
+		project = t.project
+		if err != nil && o.Attempt >= maxAttempts {
+			t.gaveUpAt = now // said here; Evaluate must not say it again
+		}
+	}
+	a := e.alertFor(o.AlertKey, project)
+	if a.Suppressed {
+		return nil
+	}
+	subj := o.Host + "/" + o.Container
+	var text string
+	switch {
+	case err != nil && o.Attempt >= maxAttempts:
+		text = fmt.Sprintf("🔁 %s automatic restart %d/%d failed: %s — giving up", subj, o.Attempt, maxAttempts, oneLine(err))
+	case err != nil:
+		text = fmt.Sprintf("🔁 %s automatic restart %d/%d failed: %s", subj, o.Attempt, maxAttempts, oneLine(err))
+	default:
+		text = fmt.Sprintf("🔁 %s restarted automatically (attempt %d/%d)", subj, o.Attempt, maxAttempts)
+	}
+	return &deckhand.Notice{Kind: deckhand.NoticeAutoRestart, Alert: a, Text: text, At: now}
+}
