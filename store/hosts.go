@@ -412,8 +412,8 @@ func (s *Store) Volumes(ctx context.Context, host string) ([]deckhand.Volume, er
 }
 
 // hostFilter and hostArgs restrict a query joined with hosts h to one host,
-// or to none when host is "". Two query shapes instead of "? = ” OR …" so
-// that SQLite can use the host index.
+// or to none when host is "". Two query shapes rather than one with an OR on
+// a parameter, so that SQLite can use the host index.
 func hostFilter(host string) string {
 	if host == "" {
 		return ""
