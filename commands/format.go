@@ -1,0 +1,151 @@
+package commands
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// sanitizeLine replaces control and formatting characters (newlines, NUL,
+// bidi marks) so a user string cannot forge extra lines in a log or audit.
+func sanitizeLine(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool {
+		return r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	}) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// trimList joins at most n items and says how many were left out.
+func trimList(items []string, n int, sep string) string {
+	if len(items) <= n {
+		return strings.Join(items, sep)
+	}
+	return strings.Join(items[:n], sep) + fmt.Sprintf("%s… and %d more", sep, len(items)-n)
+}
+
+// lines builds a bounded multi-line reply: it stops adding lines before
+// MaxText and appends "… and N more".
+type lines struct {
+	b       strings.Builder
+	dropped int
+	budget  int
+}
+
+func newLines(header string) *lines {
+	l := &lines{budget: MaxText - 40} // room for the "and N more" tail
+	l.b.WriteString(header)
+	return l
+}
+
+func (l *lines) add(s string) {
+	if l.dropped > 0 || l.b.Len()+len(s)+1 > l.budget {
+		l.dropped++
+		return
+	}
+	if l.b.Len() > 0 {
+		l.b.WriteByte('\n')
+	}
+	l.b.WriteString(s)
+}
+
+func (l *lines) String() string {
+	if l.dropped > 0 {
+		return l.b.String() + fmt.Sprintf("\n… and %d more", l.dropped)
+	}
+	return l.b.String()
+}
+
+// bound enforces the reply limits whatever a handler produced.
+func bound(r Reply) Reply {
+	if !utf8.ValidString(r.Text) {
+		r.Text = strings.ToValidUTF8(r.Text, "?")
+	}
+	if len(r.Text) > MaxText {
+		r.Text = truncate(r.Text, MaxText-len("\n… (truncated)")) + "\n… (truncated)"
+	}
+	r.Title = truncate(sanitizeLine(r.Title), 200)
+	if len(r.Buttons) > 5 {
+		r.Buttons = r.Buttons[:5]
+	}
+	return r
+}
+
+// secretKey matches keys whose values are likely secrets.
+var secretKey = regexp.MustCompile(`(?i)pass|secret|token|key|credential|auth|private|cert|salt|cookie|session|dsn|conn`)
+
+const redacted = "<redacted>"
+
+// redact returns a copy of inspect output with every environment value and
+// every value under a secret-looking key replaced. The collector already
+// redacts; this is the second lock on the same door.
+func redact(v any, underEnv bool) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			switch {
+			case strings.EqualFold(k, "Env"):
+				out[k] = redact(val, true)
+			case secretKey.MatchString(k):
+				out[k] = redacted
+			default:
+				out[k] = redact(val, underEnv)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = redact(val, underEnv)
+		}
+		return out
+	case []string:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = redact(val, underEnv)
+		}
+		return out
+	case string:
+		if underEnv {
+			if k, _, ok := strings.Cut(x, "="); ok {
+				return k + "=" + redacted
+			}
+			return redacted
+		}
+		return x
+	case nil, bool, float64, float32, int, int64, int32, uint64, uint32:
+		if underEnv && x != nil {
+			return redacted
+		}
+		return x
+	case map[string]string:
+		m := make(map[string]any, len(x))
+		for k, val := range x {
+			m[k] = val
+		}
+		return redact(m, underEnv)
+	default:
+		// Unknown shapes cannot be inspected safely; say so rather than leak.
+		return redacted
+	}
+}
