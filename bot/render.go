@@ -64,7 +64,7 @@ func (r Renderer) Render(n deckhand.Notice) Message {
 	case deckhand.NoticeOpened:
 		title = subject + " " + problemOf(a.Key.Kind)
 	case deckhand.NoticeReminder:
-		title = "Still " + problemOf(a.Key.Kind) + ": " + subject
+		title = "Reminder: " + subject + " " + problemOf(a.Key.Kind)
 	case deckhand.NoticeAcked:
 		title = "Acked: " + subject + " " + problemOf(a.Key.Kind)
 		sev = SeverityInfo
