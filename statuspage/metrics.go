@@ -1,0 +1,114 @@
+package statuspage
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are deckhand's Prometheus series. The rest of the daemon reports
+// into them; /metrics serves whatever registry they were registered on (see
+// Config.Gatherer). A nil *Metrics is a valid no-op, handy in tests.
+type Metrics struct {
+	collectSeconds *prometheus.HistogramVec
+	collects       *prometheus.CounterVec
+	hostsUp        prometheus.Gauge
+	containers     *prometheus.GaugeVec
+	alertsOpen     prometheus.Gauge
+	notifications  *prometheus.CounterVec
+	outboxDepth    *prometheus.GaugeVec
+}
+
+// NewMetrics creates the series and registers them on reg. Like promauto it
+// panics when they are already registered there: that is a wiring bug.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		collectSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "deckhand_collect_duration_seconds",
+			Help:    "Time taken to collect one host.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2, 5, 10, 15, 30},
+		}, []string{"host"}),
+		collects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "deckhand_collects_total",
+			Help: "Collections of a host, by result (ok or error).",
+		}, []string{"host", "result"}),
+		hostsUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "deckhand_hosts_up",
+			Help: "Hosts whose last collection succeeded.",
+		}),
+		containers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "deckhand_containers",
+			Help: "Containers by state, across all hosts.",
+		}, []string{"state"}),
+		alertsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "deckhand_alerts_open",
+			Help: "Alerts open or acknowledged.",
+		}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "deckhand_notifications_total",
+			Help: "Notification delivery attempts by platform and result (ok or error).",
+		}, []string{"platform", "result"}),
+		outboxDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "deckhand_outbox_depth",
+			Help: "Notifications waiting in the outbox, by platform.",
+		}, []string{"platform"}),
+	}
+	reg.MustRegister(m.collectSeconds, m.collects, m.hostsUp, m.containers, m.alertsOpen, m.notifications, m.outboxDepth)
+	return m
+}
+
+func result(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "error"
+}
+
+// ObserveCollect records one collection of a host.
+func (m *Metrics) ObserveCollect(host string, d time.Duration, ok bool) {
+	if m == nil {
+		return
+	}
+	m.collectSeconds.WithLabelValues(host).Observe(d.Seconds())
+	m.collects.WithLabelValues(host, result(ok)).Inc()
+}
+
+// SetHostsUp sets how many hosts were collected successfully.
+func (m *Metrics) SetHostsUp(n int) {
+	if m == nil {
+		return
+	}
+	m.hostsUp.Set(float64(n))
+}
+
+// SetContainers sets how many containers are in a state ("running", …).
+func (m *Metrics) SetContainers(state string, n int) {
+	if m == nil {
+		return
+	}
+	m.containers.WithLabelValues(state).Set(float64(n))
+}
+
+// SetAlertsOpen sets how many alerts are open or acknowledged.
+func (m *Metrics) SetAlertsOpen(n int) {
+	if m == nil {
+		return
+	}
+	m.alertsOpen.Set(float64(n))
+}
+
+// NotificationSent records one delivery attempt.
+func (m *Metrics) NotificationSent(platform string, ok bool) {
+	if m == nil {
+		return
+	}
+	m.notifications.WithLabelValues(platform, result(ok)).Inc()
+}
+
+// SetOutboxDepth sets how many notifications wait for a platform.
+func (m *Metrics) SetOutboxDepth(platform string, n int) {
+	if m == nil {
+		return
+	}
+	m.outboxDepth.WithLabelValues(platform).Set(float64(n))
+}

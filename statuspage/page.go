@@ -1,0 +1,284 @@
+package statuspage
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/deckhand/deckhand"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Link is one entry of the page footer.
+type Link struct {
+	Label string `toml:"label"`
+	URL   string `toml:"url"`
+}
+
+// Config is the status page's part of config.toml.
+type Config struct {
+	Title   string `toml:"title"`    // shown in the header and the <title>; "Status" when empty
+	LogoURL string `toml:"logo_url"` // http(s) URL or a path on this site; an absolute URL's origin is added to img-src
+	Footer  []Link `toml:"footer"`
+	// PublicURL is where the page is reachable from outside, used for the
+	// canonical link; empty leaves it out.
+	PublicURL string `toml:"public_url"`
+	// Announcements are Markdown notices from the config file, shown before
+	// the ones posted from chat.
+	Announcements []string `toml:"announcements"`
+	// MaxEventClients bounds concurrent /events streams; 0 means 256.
+	MaxEventClients int `toml:"max_event_clients"`
+	// Gatherer is what /metrics serves (typically the registry given to
+	// NewMetrics); nil answers /metrics with 404.
+	Gatherer prometheus.Gatherer `toml:"-"`
+}
+
+// ContainerKey names one container on one host.
+type ContainerKey struct{ Host, Container string }
+
+// UptimeSeries is one container's availability history, oldest bucket
+// first: Day covers 24 h (e.g. 24 one-hour buckets), Week 7 d, Month 30 d
+// and Quarter 90 d (one-day buckets).
+type UptimeSeries struct {
+	Day, Week, Month, Quarter []deckhand.UptimeBucket
+}
+
+// View is the in-memory model the page renders. cmd/deckhand builds it from
+// the store after each collection; the page filters it again itself, so a
+// View may safely hold private data.
+type View struct {
+	GeneratedAt time.Time
+	// Hosts: only Name, Status and LastCollectAt are ever shown; never
+	// addresses or LastError.
+	Hosts []deckhand.Host
+	// Containers: only those with Public() are shown.
+	Containers []deckhand.Container
+	Active     []deckhand.Alert // open problems; pending and closed ones are ignored
+	Recent     []deckhand.Alert // past incidents (closed), newest first
+	Uptime     map[ContainerKey]UptimeSeries
+	// Maintenance holds the containers currently in a maintenance window,
+	// with the window's public description.
+	Maintenance map[ContainerKey]string
+	// Since is when each container entered its current state; when missing
+	// the page derives it from the open alert or the last outage.
+	Since         map[ContainerKey]time.Time
+	Announcements []deckhand.Announcement
+}
+
+// Page is the status site. It is safe for concurrent use: Update may run
+// while requests are served.
+type Page struct {
+	cfg       Config
+	logger    *slog.Logger
+	tmpl      *template.Template
+	static    map[string]staticFile
+	staticVer map[string]string // file name → content hash, for cache-busting URLs
+	config    []template.HTML   // rendered config announcements
+	csp       string
+	snap      atomic.Pointer[snapshot]
+	events    *broker
+	heartbeat time.Duration
+}
+
+// doc is one pre-rendered response body with its validators. The gzip
+// variant is computed on first demand: most updates are never fetched
+// compressed.
+type doc struct {
+	body  []byte
+	etag  string
+	ctype string
+
+	gzOnce sync.Once
+	gzBody []byte
+	gzETag string
+}
+
+func newDoc(body []byte, ctype string) *doc {
+	return &doc{body: body, etag: etagOf(body), ctype: ctype}
+}
+
+func (d *doc) gzipped() ([]byte, string) {
+	d.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		_, _ = zw.Write(d.body)
+		_ = zw.Close()
+		d.gzBody = buf.Bytes()
+		// A distinct validator per representation, as RFC 9110 requires
+		// for strong ETags.
+		d.gzETag = strings.TrimSuffix(d.etag, `"`) + `-gz"`
+	})
+	return d.gzBody, d.gzETag
+}
+
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+type staticFile struct {
+	doc  *doc
+	name string
+}
+
+// New checks the configuration, parses the embedded templates and returns a
+// page that shows "no data yet" until the first Update.
+func New(cfg Config, logger *slog.Logger) (*Page, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if strings.TrimSpace(cfg.Title) == "" {
+		cfg.Title = "Status"
+	}
+	if cfg.MaxEventClients <= 0 {
+		cfg.MaxEventClients = 256
+	}
+	imgSrc := "'self' data:"
+	if cfg.LogoURL != "" {
+		origin, err := checkURL(cfg.LogoURL, false)
+		if err != nil {
+			return nil, fmt.Errorf("statuspage: logo_url: %w", err)
+		}
+		if origin != "" {
+			imgSrc += " " + origin
+		}
+	}
+	for i, l := range cfg.Footer {
+		if strings.TrimSpace(l.Label) == "" {
+			return nil, fmt.Errorf("statuspage: footer[%d]: empty label: %w", i, deckhand.ErrInvalidInput)
+		}
+		if _, err := checkURL(l.URL, true); err != nil {
+			return nil, fmt.Errorf("statuspage: footer[%d] url: %w", i, err)
+		}
+	}
+	if cfg.PublicURL != "" {
+		if _, err := checkURL(cfg.PublicURL, false); err != nil || !strings.Contains(cfg.PublicURL, "://") {
+			return nil, fmt.Errorf("statuspage: public_url %q must be an absolute http(s) URL: %w", cfg.PublicURL, deckhand.ErrInvalidInput)
+		}
+	}
+
+	p := &Page{
+		cfg:       cfg,
+		logger:    logger,
+		static:    map[string]staticFile{},
+		staticVer: map[string]string{},
+		heartbeat: 15 * time.Second,
+		csp: "default-src 'none'; style-src 'self'; script-src 'self'; img-src " + imgSrc +
+			"; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+	}
+	p.events = newBroker(cfg.MaxEventClients)
+	if err := p.loadStatic(); err != nil {
+		return nil, err
+	}
+	for i, md := range cfg.Announcements {
+		h, err := renderMarkdown(md)
+		if err != nil {
+			return nil, fmt.Errorf("statuspage: announcements[%d]: %w", i, err)
+		}
+		p.config = append(p.config, h)
+	}
+	tmpl, err := template.New("").Funcs(p.funcs()).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("statuspage: parse templates: %w", err)
+	}
+	p.tmpl = tmpl
+	s, err := p.build(View{})
+	if err != nil {
+		return nil, fmt.Errorf("statuspage: render empty view: %w", err)
+	}
+	p.snap.Store(s)
+	return p, nil
+}
+
+// checkURL accepts http(s) URLs and site-relative paths (and mailto: when
+// allowMailto), returning the origin of an absolute URL.
+func checkURL(raw string, allowMailto bool) (origin string, err error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", raw, deckhand.ErrInvalidInput)
+	}
+	switch u.Scheme {
+	case "http", "https":
+		if u.Host == "" {
+			return "", fmt.Errorf("%q has no host: %w", raw, deckhand.ErrInvalidInput)
+		}
+		return u.Scheme + "://" + u.Host, nil
+	case "mailto":
+		if allowMailto {
+			return "", nil
+		}
+	case "":
+		if u.Host == "" && strings.HasPrefix(u.Path, "/") {
+			return "", nil
+		}
+	}
+	return "", fmt.Errorf("%q must be an http(s) URL or a path starting with /: %w", raw, deckhand.ErrInvalidInput)
+}
+
+func (p *Page) loadStatic() error {
+	return fs.WalkDir(staticFS, "static", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("statuspage: read %s: %w", path, err)
+		}
+		name := strings.TrimPrefix(path, "static/")
+		ctype := "application/octet-stream"
+		switch {
+		case strings.HasSuffix(name, ".css"):
+			ctype = "text/css; charset=utf-8"
+		case strings.HasSuffix(name, ".js"):
+			ctype = "text/javascript; charset=utf-8"
+		case strings.HasSuffix(name, ".svg"):
+			ctype = "image/svg+xml"
+		}
+		d2 := newDoc(b, ctype)
+		p.static[name] = staticFile{doc: d2, name: name}
+		p.staticVer[name] = strings.Trim(d2.etag, `"`)[:10]
+		return nil
+	})
+}
+
+// Update swaps in a new snapshot: it filters the view, renders the front
+// page and the JSON document once, and pushes the JSON to every live page.
+// On a rendering failure the previous snapshot stays in place.
+func (p *Page) Update(v View) {
+	s, err := p.build(v)
+	if err != nil {
+		p.logger.Error("status page render failed; keeping the previous one", "err", err)
+		return
+	}
+	p.snap.Store(s)
+	p.events.publish(s.json.body)
+}
+
+// Close ends every open /events stream so that an http.Server can shut
+// down; the page keeps serving everything else.
+func (p *Page) Close() {
+	p.events.close()
+}
+
+func (p *Page) current() *snapshot { return p.snap.Load() }
+
+var errNoHost = errors.New("no such host")
