@@ -12,9 +12,9 @@ import (
 
 func downAlert(container string, at time.Time) deckhand.Alert {
 	return deckhand.Alert{
-		Key:      deckhand.AlertKey{Host: "nas", Container: container, Kind: deckhand.AlertContainerDown},
-		Project:  "app", Severity: deckhand.SeverityError, State: deckhand.AlertOpen,
-		Message:  container + " is down", FirstSeenAt: at, OpenedAt: at, LastNotifiedAt: at, Notifications: 1,
+		Key:     deckhand.AlertKey{Host: "nas", Container: container, Kind: deckhand.AlertContainerDown},
+		Project: "app", Severity: deckhand.SeverityError, State: deckhand.AlertOpen,
+		Message: container + " is down", FirstSeenAt: at, OpenedAt: at, LastNotifiedAt: at, Notifications: 1,
 	}
 }
 
