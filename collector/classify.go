@@ -1,0 +1,88 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/deckhand/deckhand"
+)
+
+var hostSentinels = []error{
+	deckhand.ErrUnreachable, deckhand.ErrAuthFailed, deckhand.ErrHostKeyMismatch,
+	deckhand.ErrHostKeyUnknown, deckhand.ErrDockerMissing, deckhand.ErrDaemonDown,
+	deckhand.ErrPermissionDenied, deckhand.ErrTimeout, deckhand.ErrBadOutput,
+	deckhand.ErrHostDisabled, deckhand.ErrNotFound, deckhand.ErrInvalidInput,
+}
+
+func isClassified(err error) bool {
+	for _, s := range hostSentinels {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// classify turns the outcome of one docker command into nil or an error
+// whose message is fit for a person (it becomes the host's LastError) and
+// which wraps the sentinel callers switch on. op is "docker ps" and the like.
+func classify(op, host, dockerPath string, res result, err error) error {
+	if err != nil {
+		if errors.Is(err, errClosed) {
+			return fmt.Errorf("%s on %s: %w", op, host, err)
+		}
+		if !isClassified(err) {
+			err = fmt.Errorf("%w: %v", deckhand.ErrUnreachable, err)
+		}
+		return fmt.Errorf("%s on %s: %w", op, host, err)
+	}
+	stderr := string(res.Stderr)
+	low := strings.ToLower(stderr)
+	line := firstLine(stderr)
+	switch {
+	case strings.Contains(low, "permission denied") && (strings.Contains(low, "docker daemon socket") || strings.Contains(low, "docker.sock") || strings.Contains(low, "docker api")):
+		return fmt.Errorf("%s on %s: %s: %w", op, host, line, deckhand.ErrPermissionDenied)
+	case strings.Contains(low, "cannot connect to the docker daemon"), strings.Contains(low, "is the docker daemon running"),
+		strings.Contains(low, "error during connect"):
+		return fmt.Errorf("%s on %s: %s: %w", op, host, line, deckhand.ErrDaemonDown)
+	}
+	if res.ExitCode == 0 {
+		return nil
+	}
+	base := path.Base(dockerPath)
+	switch {
+	case res.ExitCode == 127, strings.Contains(low, "command not found"),
+		strings.Contains(low, base+": not found"), strings.Contains(low, dockerPath+": no such file or directory"):
+		return fmt.Errorf("%s on %s: %s not found on the host's PATH (set docker_path, e.g. /usr/local/bin/docker): %s: %w",
+			op, host, dockerPath, line, deckhand.ErrDockerMissing)
+	case strings.Contains(low, "no such container"), strings.Contains(low, "no such object"), strings.Contains(low, "no such image"):
+		return fmt.Errorf("%s on %s: %s: %w", op, host, line, deckhand.ErrNotFound)
+	}
+	if line == "" {
+		line = "no error message"
+	}
+	return fmt.Errorf("%s on %s: exit status %d: %s", op, host, res.ExitCode, line)
+}
+
+// firstLine is the first non-empty line of s, trimmed to about 200
+// characters on a rune boundary.
+func firstLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if len(l) > 200 {
+			cut := 200
+			for cut > 0 && !utf8.RuneStart(l[cut]) {
+				cut--
+			}
+			l = l[:cut] + "…"
+		}
+		return l
+	}
+	return ""
+}

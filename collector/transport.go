@@ -1,0 +1,169 @@
+package collector
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/deckhand/deckhand"
+)
+
+// transport runs argv vectors on one host.
+type transport interface {
+	// Run runs argv to completion. err is a failure to run it at all
+	// (already classified with the deckhand sentinels); a command that ran
+	// and failed has err == nil and a non-zero ExitCode.
+	Run(ctx context.Context, argv []string, opt runOpts) (result, error)
+	// Stream runs argv and calls line for every stdout line until it exits
+	// or ctx is done.
+	Stream(ctx context.Context, argv []string, line func([]byte)) (result, error)
+	Close() error
+}
+
+// runOpts bounds one command.
+type runOpts struct {
+	Timeout  time.Duration
+	MaxOut   int  // bytes of stdout kept; the rest is dropped
+	KeepTail bool // keep the last MaxOut bytes instead of the first
+	Merge    bool // stderr goes into stdout (logs)
+}
+
+// result is what a command that ran printed and returned.
+type result struct {
+	Stdout, Stderr []byte
+	ExitCode       int
+	Truncated      bool
+}
+
+const (
+	defaultMaxOut = 64 << 20
+	maxStderr     = 64 << 10
+)
+
+// cappedBuffer keeps at most max bytes: the first ones, or with tail the
+// last ones. It is safe for concurrent writers (merged stdout and stderr).
+type cappedBuffer struct {
+	mu        sync.Mutex
+	buf       []byte
+	max       int
+	tail      bool
+	truncated bool
+}
+
+func newCapped(max int, tail bool) *cappedBuffer {
+	if max <= 0 {
+		max = defaultMaxOut
+	}
+	return &cappedBuffer{max: max, tail: tail}
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := len(p)
+	if !b.tail {
+		room := b.max - len(b.buf)
+		if room < len(p) {
+			b.truncated = true
+			p = p[:max(room, 0)]
+		}
+		b.buf = append(b.buf, p...)
+		return n, nil
+	}
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - b.max; over > 0 {
+		b.truncated = true
+		// Cut at a line start so the first line kept is whole.
+		cut := over
+		if i := bytes.IndexByte(b.buf[over:], '\n'); i >= 0 && i < len(b.buf)-over-1 {
+			cut = over + i + 1
+		}
+		b.buf = append(b.buf[:0], b.buf[cut:]...)
+	}
+	return n, nil
+}
+
+func (b *cappedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf...)
+}
+
+// localTransport runs the docker CLI on this machine.
+type localTransport struct{}
+
+func (localTransport) Run(ctx context.Context, argv []string, opt runOpts) (result, error) {
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	stdout := newCapped(opt.MaxOut, opt.KeepTail)
+	stderr := newCapped(maxStderr, false)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	if opt.Merge {
+		cmd.Stderr = stdout
+	}
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	res := result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Truncated: stdout.truncated}
+	return localResult(ctx, res, err, opt.Timeout)
+}
+
+func localResult(ctx context.Context, res result, err error, timeout time.Duration) (result, error) {
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("no answer within %s: %w", timeout, deckhand.ErrTimeout)
+	}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.As(err, &ee):
+		res.ExitCode = ee.ExitCode()
+		return res, nil
+	case errors.Is(err, exec.ErrNotFound):
+		return res, fmt.Errorf("%v: %w", err, deckhand.ErrDockerMissing)
+	}
+	return res, err
+}
+
+func (localTransport) Stream(ctx context.Context, argv []string, line func([]byte)) (result, error) {
+	stderr := newCapped(maxStderr, false)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stderr = stderr
+	cmd.WaitDelay = time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return result{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return localResult(ctx, result{}, err, 0)
+	}
+	scanLines(out, line)
+	err = cmd.Wait()
+	res := result{Stderr: stderr.Bytes()}
+	if ctx.Err() != nil {
+		return res, nil
+	}
+	return localResult(ctx, res, err, 0)
+}
+
+func (localTransport) Close() error { return nil }
+
+// scanLines feeds complete lines of r to fn; lines up to 1 MiB.
+func scanLines(r io.Reader, fn func([]byte)) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			fn(sc.Bytes())
+		}
+	}
+	// Drain what is left so the writer never blocks on a full pipe.
+	_, _ = io.Copy(io.Discard, r)
+}
