@@ -1,0 +1,480 @@
+package ntfy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/bot"
+	"github.com/deckhand/deckhand/bot/ntfy/ntfytest"
+)
+
+const secret = "tk_s3cr3tT0k3nValue"
+
+func alert(sev deckhand.Severity, state deckhand.AlertState) deckhand.Alert {
+	return deckhand.Alert{
+		ID:          42,
+		Key:         deckhand.AlertKey{Host: "nas", Container: "jellyfin", Kind: deckhand.AlertContainerDown},
+		Severity:    sev,
+		State:       state,
+		Message:     "exited (137)",
+		FirstSeenAt: time.Now().Add(-time.Minute),
+	}
+}
+
+func item(id int64, kind deckhand.NoticeKind, a deckhand.Alert) deckhand.OutboxItem {
+	return deckhand.OutboxItem{ID: id, Platform: deckhand.PlatformNtfy, Notice: deckhand.Notice{Kind: kind, Alert: a, At: time.Now()}}
+}
+
+type buttons struct{ calls int }
+
+func (b *buttons) AlertPayloads(a deckhand.Alert) []Payload {
+	b.calls++
+	return []Payload{
+		{Label: "Restart", Action: "restart", Token: "r+tok/42=="},
+		{Label: "Ack", Action: "ack", Token: "a-tok-42"},
+		{Label: "Silence 1h", Action: "silence", Token: "s-tok"},
+		{Label: "Fourth", Action: "x", Token: "never"},
+	}
+}
+
+func newSender(t *testing.T, srv *ntfytest.Server, cfg Config, b ButtonMaker, logs io.Writer) *Sender {
+	t.Helper()
+	cfg.Server = srv.URL
+	if cfg.Topic == "" {
+		cfg.Topic = "deckhand-alerts"
+	}
+	var logger *slog.Logger
+	if logs != nil {
+		logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := New(cfg, b, nil, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSendFields(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	srv.RequireToken(secret)
+	s := newSender(t, srv, Config{Token: secret, ClickURL: "https://status.example/"}, nil, nil)
+
+	a := alert(deckhand.SeverityCritical, deckhand.AlertOpen)
+	a.Key.Container = "nextcloud–café" // non-ASCII must survive
+	ref, err := s.Send(context.Background(), item(1, deckhand.NoticeOpened, a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := srv.Messages()[0]
+	if ref != m.ID || ref == "" {
+		t.Errorf("ref %q, message id %q", ref, m.ID)
+	}
+	if !m.PublishedJSON || m.Topic != "deckhand-alerts" || m.Title != "nas/nextcloud–café is down" {
+		t.Errorf("topic %q title %q json %v", m.Topic, m.Title, m.PublishedJSON)
+	}
+	if m.Priority != 5 || m.Click != "https://status.example/" || !strings.Contains(m.Message, "exited (137)") {
+		t.Errorf("priority %d click %q message %q", m.Priority, m.Click, m.Message)
+	}
+	if len(m.Tags) == 0 || m.Tags[0] != "rotating_light" || !slices.Contains(m.Tags, "nas") {
+		t.Errorf("tags %v", m.Tags)
+	}
+	if m.Authorization != "Bearer "+secret {
+		t.Errorf("Authorization %q", m.Authorization)
+	}
+	if len(m.Actions) != 0 {
+		t.Errorf("actions without Config.Actions: %+v", m.Actions)
+	}
+}
+
+func TestPriorities(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	def := newSender(t, srv, Config{}, nil, nil)
+	custom := newSender(t, srv, Config{Priority: map[deckhand.Severity]int{deckhand.SeverityWarning: 1, bot.SeverityRecovered: 2}}, nil, nil)
+	for _, tc := range []struct {
+		s    *Sender
+		kind deckhand.NoticeKind
+		sev  deckhand.Severity
+		want int
+	}{
+		{def, deckhand.NoticeOpened, deckhand.SeverityWarning, 3},
+		{def, deckhand.NoticeOpened, deckhand.SeverityError, 4},
+		{def, deckhand.NoticeOpened, deckhand.SeverityCritical, 5},
+		{def, deckhand.NoticeRecovered, deckhand.SeverityCritical, 3},
+		{def, deckhand.NoticeAcked, deckhand.SeverityCritical, 2},
+		{custom, deckhand.NoticeOpened, deckhand.SeverityWarning, 1},
+		{custom, deckhand.NoticeRecovered, deckhand.SeverityError, 2},
+		{custom, deckhand.NoticeOpened, deckhand.SeverityError, 4},
+	} {
+		before := len(srv.Messages())
+		if _, err := tc.s.Send(context.Background(), item(1, tc.kind, alert(tc.sev, deckhand.AlertOpen))); err != nil {
+			t.Fatal(err)
+		}
+		if got := srv.Messages()[before].Priority; got != tc.want {
+			t.Errorf("%s %s: priority %d, want %d", tc.kind, tc.sev, got, tc.want)
+		}
+	}
+}
+
+func TestActions(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	b := &buttons{}
+	on := newSender(t, srv, Config{Actions: true, ActionBaseURL: "https://deckhand.example/base/"}, b, nil)
+	off := newSender(t, srv, Config{}, b, nil)
+	for _, tc := range []struct {
+		name  string
+		s     *Sender
+		kind  deckhand.NoticeKind
+		state deckhand.AlertState
+		want  int
+	}{
+		{"open alert", on, deckhand.NoticeOpened, deckhand.AlertOpen, 3},
+		{"reminder", on, deckhand.NoticeReminder, deckhand.AlertOpen, 3},
+		{"actions off", off, deckhand.NoticeOpened, deckhand.AlertOpen, 0},
+		{"acked", on, deckhand.NoticeAcked, deckhand.AlertAcked, 0},
+		{"recovered", on, deckhand.NoticeRecovered, deckhand.AlertClosed, 0},
+		{"pending", on, deckhand.NoticeOpened, deckhand.AlertPending, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(srv.Messages())
+			if _, err := tc.s.Send(context.Background(), item(1, tc.kind, alert(deckhand.SeverityError, tc.state))); err != nil {
+				t.Fatal(err)
+			}
+			m := srv.Messages()[before]
+			if len(m.Actions) != tc.want {
+				t.Fatalf("%d actions, want %d: %+v", len(m.Actions), tc.want, m.Actions)
+			}
+			if tc.want == 0 {
+				return
+			}
+			r := m.Actions[0]
+			if r.Action != "http" || r.Label != "Restart" || r.Method != "POST" || !r.Clear {
+				t.Errorf("action %+v", r)
+			}
+			u, err := url.Parse(r.URL)
+			if err != nil || u.Host != "deckhand.example" || u.Path != "/base/hooks/ntfy" || u.Query().Get("t") != "r+tok/42==" {
+				t.Errorf("action URL %q", r.URL)
+			}
+		})
+	}
+}
+
+func TestLongMessageIsCutToFit(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	s := newSender(t, srv, Config{}, nil, nil)
+	it := item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))
+	it.Notice.Text = strings.Repeat("é", 5000) // 10000 bytes
+	if _, err := s.Send(context.Background(), it); err != nil {
+		t.Fatalf("long message rejected: %v", err)
+	}
+	m := srv.Messages()[0]
+	if len(m.Message) > MessageLimit || !strings.HasSuffix(m.Message, "…") {
+		t.Errorf("message of %d bytes, suffix %q", len(m.Message), m.Message[len(m.Message)-6:])
+	}
+}
+
+func TestBasicAuth(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	srv.RequireBasic("deckhand", "pw")
+	s := newSender(t, srv, Config{User: "deckhand", Password: "pw"}, nil, nil)
+	if _, err := s.Send(context.Background(), item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSendErrors(t *testing.T) {
+	it := item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))
+	for _, tc := range []struct {
+		name      string
+		setup     func(*ntfytest.Server)
+		cfg       Config
+		retry     time.Duration // > 0: want RetryAfter with this pause
+		permanent bool
+	}{
+		{"500 is transient", func(s *ntfytest.Server) { s.FailNext(1) }, Config{}, 0, false},
+		{"429 with Retry-After", func(s *ntfytest.Server) { s.RateLimitNext(1, "7") }, Config{}, 7 * time.Second, false},
+		{"429 without Retry-After", func(s *ntfytest.Server) { s.RateLimitNext(1, "") }, Config{}, DefaultRetryAfter, false},
+		{"hang is a transient timeout", func(s *ntfytest.Server) { s.HangNext(1) }, Config{Timeout: 50 * time.Millisecond}, 0, false},
+		{"wrong token is permanent", func(s *ntfytest.Server) { s.RequireToken("tk_other") }, Config{Token: secret}, 0, true},
+		{"no token is permanent", func(s *ntfytest.Server) { s.RequireToken("tk_other") }, Config{}, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			srv := ntfytest.NewServer(t)
+			tc.setup(srv)
+			s := newSender(t, srv, tc.cfg, nil, &logs)
+			_, err := s.Send(context.Background(), it)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var ra bot.RetryAfter
+			isRA := errors.As(err, &ra)
+			var perm bot.Permanent
+			isPerm := errors.As(err, &perm)
+			if tc.retry > 0 != isRA || (isRA && ra.After != tc.retry) || isPerm != tc.permanent {
+				t.Errorf("err %v: RetryAfter=%v (%s) Permanent=%v", err, isRA, ra.After, isPerm)
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(logs.String(), secret) {
+				t.Errorf("token leaked: err %q logs %q", err, logs.String())
+			}
+			if len(srv.Messages()) != 0 {
+				t.Error("message recorded despite the fault")
+			}
+		})
+	}
+}
+
+func TestTokenNeverLogged(t *testing.T) {
+	var logs bytes.Buffer
+	srv := ntfytest.NewServer(t)
+	srv.RequireToken(secret)
+	cfg := Config{Token: secret, Actions: true, ActionBaseURL: "https://dh.example"}
+	s := newSender(t, srv, cfg, &buttons{}, &logs)
+	if _, err := s.Send(context.Background(), item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Server = srv.URL
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "ntfy", cfg) // what wiring code might do
+	logs.WriteString(cfg.String())
+	if !strings.Contains(logs.String(), "ntfy message published") {
+		t.Fatalf("debug log missing, the check below would prove nothing: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Errorf("token in logs: %s", logs.String())
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := Config{Topic: "alerts"}
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+		ok   bool
+	}{
+		{"minimal", func(*Config) {}, true},
+		{"full", func(c *Config) {
+			c.Server, c.Token, c.ClickURL, c.Actions, c.ActionBaseURL = "https://ntfy.example/", secret, "https://status/?x=1", true, "https://dh.example"
+			c.Priority = map[deckhand.Severity]int{deckhand.SeverityCritical: 5, bot.SeverityInfo: 1}
+		}, true},
+		{"no topic", func(c *Config) { c.Topic = "" }, false},
+		{"bad topic", func(c *Config) { c.Topic = "a/b" }, false},
+		{"long topic", func(c *Config) { c.Topic = strings.Repeat("a", 65) }, false},
+		{"server not http", func(c *Config) { c.Server = "ftp://ntfy" }, false},
+		{"server with credentials", func(c *Config) { c.Server = "https://u:p@ntfy.example" }, false},
+		{"server with query", func(c *Config) { c.Server = "https://ntfy.example/?a=b" }, false},
+		{"token and user", func(c *Config) { c.Token, c.User, c.Password = secret, "u", "p" }, false},
+		{"user without password", func(c *Config) { c.User = "u" }, false},
+		{"token with newline", func(c *Config) { c.Token = "tk\nX-Evil: 1" }, false},
+		{"priority out of range", func(c *Config) { c.Priority = map[deckhand.Severity]int{deckhand.SeverityError: 6} }, false},
+		{"priority unknown severity", func(c *Config) { c.Priority = map[deckhand.Severity]int{"fatal": 5} }, false},
+		{"actions without base URL", func(c *Config) { c.Actions = true }, false},
+		{"relative click URL", func(c *Config) { c.ClickURL = "/status" }, false},
+		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			tc.mod(&c)
+			err := c.Validate()
+			if (err == nil) != tc.ok {
+				t.Fatalf("Validate = %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil && !errors.Is(err, deckhand.ErrInvalidInput) {
+				t.Errorf("error %v is not ErrInvalidInput", err)
+			}
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("error leaks the token: %v", err)
+			}
+		})
+	}
+}
+
+// memOutbox is the smallest faithful Outbox: due, unsent, not dead, in order.
+type memOutbox struct {
+	mu    sync.Mutex
+	items []deckhand.OutboxItem
+	dead  map[int64]bool
+}
+
+func (o *memOutbox) DueOutbox(_ context.Context, p string, now time.Time, limit int) ([]deckhand.OutboxItem, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []deckhand.OutboxItem
+	for _, it := range o.items {
+		if it.Platform == p && it.SentAt.IsZero() && !o.dead[it.ID] && !it.NextAttemptAt.After(now) && len(out) < limit {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+func (o *memOutbox) MarkSent(_ context.Context, id int64, at time.Time, ref string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.items[id-1].SentAt, o.items[id-1].Ref = at, ref
+	return nil
+}
+
+func (o *memOutbox) MarkFailed(_ context.Context, id int64, next time.Time, errText string, dead bool) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	it := &o.items[id-1]
+	it.Attempts++
+	it.NextAttemptAt, it.LastError = next, errText
+	if dead {
+		o.dead[id] = true
+	}
+	return nil
+}
+
+func (o *memOutbox) get(id int64) deckhand.OutboxItem {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.items[id-1]
+}
+
+func TestDispatcherDeliversExactlyOnceThroughFaults(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	srv.FailNext(3)
+	srv.RateLimitNext(1, "1")
+	s := newSender(t, srv, Config{}, nil, nil)
+	ob := &memOutbox{dead: map[int64]bool{}}
+	hosts := []string{"nas", "pi", "vps"}
+	for i, h := range hosts {
+		a := alert(deckhand.SeverityError, deckhand.AlertOpen)
+		a.Key.Host = h
+		ob.items = append(ob.items, item(int64(i+1), deckhand.NoticeOpened, a))
+	}
+	d := bot.NewDispatcher(ob, []bot.Sender{s}, bot.DispatcherOptions{
+		Poll: 10 * time.Millisecond, Backoff: []time.Duration{5 * time.Millisecond},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	srv.WaitFor(t, 3, 30*time.Second)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages, want each of 3 exactly once", len(msgs))
+	}
+	for i, m := range msgs {
+		if !strings.HasPrefix(m.Title, hosts[i]+"/") {
+			t.Errorf("message %d is %q, want %s first: order kept", i, m.Title, hosts[i])
+		}
+	}
+	if got := srv.Requests(); got != 3+1+3 {
+		t.Errorf("%d requests, want 7 (3×500, 1×429, 3 deliveries)", got)
+	}
+	for id := int64(1); id <= 3; id++ {
+		if ob.get(id).SentAt.IsZero() {
+			t.Errorf("item %d delivered but not marked sent: it would go out again", id)
+		}
+	}
+	first := ob.get(1)
+	if first.Attempts != 4 || first.Ref != msgs[0].ID || first.SentAt.IsZero() {
+		t.Errorf("first item: attempts %d ref %q sent %v", first.Attempts, first.Ref, first.SentAt)
+	}
+}
+
+func TestCallbackHandler(t *testing.T) {
+	tok := "v1r.42.kq3.SIGNATUREsig"
+	for _, tc := range []struct {
+		name   string
+		method string
+		query  string
+		body   string
+		err    error
+		status int
+	}{
+		{"ok", "POST", "?t=" + url.QueryEscape(tok), "", nil, 200},
+		{"GET refused", "GET", "?t=" + tok, "", nil, 405},
+		{"missing token", "POST", "", "", nil, 400},
+		{"two tokens", "POST", "?t=a&t=b", "", nil, 400},
+		{"huge token", "POST", "?t=" + strings.Repeat("a", 300), "", nil, 400},
+		{"huge body", "POST", "?t=" + tok, strings.Repeat("x", 10000), nil, 413},
+		{"expired", "POST", "?t=" + tok, "", fmt.Errorf("button for %s: %w", tok, deckhand.ErrExpired), 410},
+		{"bad signature", "POST", "?t=" + tok, "", deckhand.ErrBadSignature, 403},
+		{"forbidden", "POST", "?t=" + tok, "", fmt.Errorf("protected: %w", deckhand.ErrForbidden), 403},
+		{"not whitelisted", "POST", "?t=" + tok, "", deckhand.ErrNotWhitelisted, 403},
+		{"invalid", "POST", "?t=" + tok, "", deckhand.ErrInvalidInput, 400},
+		{"busy", "POST", "?t=" + tok, "", deckhand.ErrBusy, 409},
+		{"other", "POST", "?t=" + tok, "", errors.New("ssh: " + tok), 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var gotActor deckhand.Actor
+			var gotToken string
+			var logs bytes.Buffer
+			h := CallbackHandler(ActionHandlerFunc(func(ctx context.Context, a deckhand.Actor, token string) (string, error) {
+				gotActor, gotToken = a, token
+				if tc.err != nil {
+					return "", tc.err
+				}
+				return "Restarting nas/jellyfin", nil
+			}), slog.New(slog.NewTextHandler(&logs, nil)))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(tc.method, "/hooks/ntfy"+tc.query, strings.NewReader(tc.body)))
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d (%s)", rec.Code, tc.status, rec.Body)
+			}
+			if strings.Contains(rec.Body.String(), tok) {
+				t.Errorf("response echoes the token: %q", rec.Body)
+			}
+			if tc.status == 200 {
+				if rec.Body.String() != "Restarting nas/jellyfin\n" || gotToken != tok {
+					t.Errorf("body %q token %q", rec.Body, gotToken)
+				}
+				if gotActor.Platform != "ntfy" || gotActor.UserID != "ntfy" || gotActor.Role != deckhand.RoleOperator {
+					t.Errorf("actor %+v", gotActor)
+				}
+			}
+			if tc.method == "GET" && rec.Header().Get("Allow") != "POST" {
+				t.Errorf("Allow %q", rec.Header().Get("Allow"))
+			}
+		})
+	}
+}
+
+// TestTapEndToEnd publishes an alert with buttons, taps Restart the way the
+// ntfy app does, and checks the callback got the token the button carried.
+func TestTapEndToEnd(t *testing.T) {
+	var mu sync.Mutex
+	var tokens []string
+	mux := http.NewServeMux()
+	mux.Handle("/hooks/ntfy", CallbackHandler(ActionHandlerFunc(func(_ context.Context, _ deckhand.Actor, token string) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		tokens = append(tokens, token)
+		return "ok", nil
+	}), nil))
+	dh := httptest.NewServer(mux)
+	t.Cleanup(dh.Close)
+
+	srv := ntfytest.NewServer(t)
+	s := newSender(t, srv, Config{Actions: true, ActionBaseURL: dh.URL}, &buttons{}, nil)
+	if _, err := s.Send(context.Background(), item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))); err != nil {
+		t.Fatal(err)
+	}
+	resp := srv.Tap(t, srv.Messages()[0], "Ack")
+	if resp.StatusCode != 200 {
+		t.Fatalf("tap: %d", resp.StatusCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(tokens, []string{"a-tok-42"}) {
+		t.Errorf("callback tokens %v", tokens)
+	}
+}
