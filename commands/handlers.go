@@ -316,10 +316,14 @@ func (r *Router) cmdInspect(ctx context.Context, c *call, args []string) (Reply,
 		return Reply{}, fmt.Errorf("inspect %s/%s: %w", h.Name, ct.Name, err)
 	}
 	safe := redact(map[string]any(raw), false)
-	data, err := json.MarshalIndent(safe, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep "<redacted>" readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(safe); err != nil {
 		return Reply{}, fmt.Errorf("encode inspect output: %w", err)
 	}
+	data := bytes.TrimSpace(buf.Bytes())
 	l := newLines(fmt.Sprintf("**%s/%s**", h.Name, ct.Name))
 	l.add("Image: `" + truncate(sanitizeLine(ct.Image), 120) + "`")
 	l.add("State: " + string(ct.State) + healthSuffix(ct) + " · " + truncate(sanitizeLine(ct.Status), 80))

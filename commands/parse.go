@@ -44,8 +44,8 @@ func ParseLine(line string) (command string, args []string, err error) {
 		}
 	}
 	line = strings.TrimSpace(line)
-	if !strings.HasPrefix(line, "/") {
-		return "", nil, fmt.Errorf("a command starts with /: %w", deckhand.ErrInvalidInput)
+	if len(line) < 2 || line[0] != '/' || line[1] == ' ' || line[1] == '\t' || line[1] == '\n' {
+		return "", nil, fmt.Errorf("a command starts with / and its name: %w", deckhand.ErrInvalidInput)
 	}
 	words, err := splitWords(line[1:])
 	if err != nil {
