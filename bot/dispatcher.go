@@ -65,6 +65,11 @@ type DispatcherOptions struct {
 	// SendTimeout bounds one Send call (default 30s) so that a platform that
 	// hangs cannot stall its queue forever.
 	SendTimeout time.Duration
+	// ShutdownGrace is how long an attempt in flight when Run's context is
+	// cancelled may still finish (default 5s). Cutting it at once would
+	// abandon requests the platform may already have accepted, and those
+	// would be sent again after the restart.
+	ShutdownGrace time.Duration
 	// Metrics, when set, is called after every delivery attempt.
 	Metrics func(platform string, ok bool)
 }
@@ -102,6 +107,9 @@ func NewDispatcher(outbox Outbox, senders []Sender, opts DispatcherOptions) *Dis
 	if opts.SendTimeout <= 0 {
 		opts.SendTimeout = 30 * time.Second
 	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 5 * time.Second
+	}
 	d := &Dispatcher{
 		outbox:  outbox,
 		senders: senders,
@@ -129,7 +137,7 @@ func (d *Dispatcher) Kick() {
 }
 
 // Run delivers until ctx is cancelled, then returns nil once every worker has
-// finished its current attempt. It fails at once when there is nothing to
+// finished its current attempt (bounded by ShutdownGrace). It fails at once when there is nothing to
 // run or two senders claim the same platform.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if len(d.senders) == 0 {
@@ -242,8 +250,10 @@ func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Dura
 		return 0, false
 	}
 
-	sctx, cancel := context.WithTimeout(ctx, w.d.opts.SendTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.d.opts.SendTimeout)
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(w.d.opts.ShutdownGrace, cancel) })
 	ref, err := w.sender.Send(sctx, it)
+	stopGrace()
 	cancel()
 	if m := w.d.opts.Metrics; m != nil {
 		m(w.platform, err == nil)
@@ -257,7 +267,7 @@ func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Dura
 		log.Debug("notification delivered", "ref", ref)
 		return 0, false
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && sctx.Err() != nil {
 		// Shutting down interrupted the attempt: not the platform's fault,
 		// so it does not count; the item is retried on the next start.
 		return 0, true

@@ -282,7 +282,7 @@ func TestDispatcherPlatformDownDoesNotBlockOthers(t *testing.T) {
 	}
 	down := &scriptSender{platform: "discord", hang: true}
 	up := &scriptSender{platform: "ntfy"}
-	stop := run(t, NewDispatcher(ob, []Sender{down, up}, DispatcherOptions{Poll: time.Millisecond, SendTimeout: time.Hour}))
+	stop := run(t, NewDispatcher(ob, []Sender{down, up}, DispatcherOptions{Poll: time.Millisecond, SendTimeout: time.Hour, ShutdownGrace: time.Millisecond}))
 	waitUntil(t, 10*time.Second, "ntfy deliveries while discord hangs", func() bool { return len(up.delivered()) == 3 })
 	if got := down.called(); len(got) != 1 {
 		t.Errorf("discord calls %v, want exactly one hanging call", got)
@@ -363,5 +363,43 @@ func TestTruncateKeepsRunes(t *testing.T) {
 		if got := truncate(tc.in, tc.n); got != tc.want {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
+	}
+}
+
+// gateSender signals when a Send starts and delivers once released.
+type gateSender struct {
+	started, release chan struct{}
+}
+
+func (g *gateSender) Platform() string { return "ntfy" }
+
+func (g *gateSender) Send(ctx context.Context, it deckhand.OutboxItem) (string, error) {
+	close(g.started)
+	select {
+	case <-g.release:
+		return "ref", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func TestDispatcherShutdownLetsAttemptInFlightFinish(t *testing.T) {
+	ob := newMemOutbox()
+	id := ob.add("ntfy", notice("nas", "db"))
+	g := &gateSender{started: make(chan struct{}), release: make(chan struct{})}
+	d := NewDispatcher(ob, []Sender{g}, DispatcherOptions{Poll: time.Millisecond, ShutdownGrace: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	<-g.started
+	cancel() // shutdown begins while the platform is answering
+	close(g.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The platform accepted it, so it must be recorded, or the next start
+	// would send it again.
+	if it := ob.snapshot(id); it.SentAt.IsZero() || it.Ref != "ref" {
+		t.Errorf("delivered during shutdown but not recorded: %+v", it.OutboxItem)
 	}
 }
