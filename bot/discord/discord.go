@@ -262,6 +262,12 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.log.Info("discord gateway connected")
 	<-ctx.Done()
+	// discordgo's heartbeat goroutine reconnects on a write error, even one
+	// caused by our own Close; switch reconnection off first (under the
+	// session lock, which Close and reconnect also take).
+	b.s.Lock()
+	b.s.ShouldReconnectOnError = false
+	b.s.Unlock()
 	if err := b.s.Close(); err != nil {
 		b.log.Warn("discord gateway close", "err", err)
 	}
