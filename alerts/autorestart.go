@@ -21,6 +21,14 @@ func (e *Engine) autoRestart(res *Result, candidates []restartCandidate, now tim
 			continue
 		}
 		t.inflightAt = time.Time{}
+		if !t.gaveUpAt.IsZero() {
+			// Given up: quiet until the container comes back by other
+			// means or a whole window has passed, then a fresh round.
+			if now.Sub(t.gaveUpAt) < cfg.Window {
+				continue
+			}
+			t.gaveUpAt, t.attempts = time.Time{}, nil
+		}
 		keep := t.attempts[:0]
 		for _, at := range t.attempts {
 			if now.Sub(at) < cfg.Window {
@@ -31,18 +39,15 @@ func (e *Engine) autoRestart(res *Result, candidates []restartCandidate, now tim
 		key := deckhand.AlertKey{Host: cand.host, Container: c.Name, Kind: deckhand.AlertContainerDown}
 		n := len(t.attempts)
 		if n >= cfg.Max {
-			if t.gaveUpAt.Before(t.attempts[n-1]) {
-				t.gaveUpAt = now
-				a := e.alertFor(key, t.project)
-				if !a.Suppressed {
-					res.Notices = append(res.Notices, deckhand.Notice{
-						Kind:  deckhand.NoticeAutoRestart,
-						Alert: a,
-						Text: fmt.Sprintf("⛔ %s/%s still down after %d automatic restarts in %s — giving up, restart it by hand",
-							cand.host, c.Name, n, humanDuration(cfg.Window)),
-						At: now,
-					})
-				}
+			t.gaveUpAt = now
+			if a := e.alertFor(key, t.project); !a.Suppressed {
+				res.Notices = append(res.Notices, deckhand.Notice{
+					Kind:  deckhand.NoticeAutoRestart,
+					Alert: a,
+					Text: fmt.Sprintf("⛔ %s/%s still down after %d automatic restarts in %s — giving up, restart it by hand",
+						cand.host, c.Name, n, humanDuration(cfg.Window)),
+					At: now,
+				})
 			}
 			continue
 		}

@@ -400,7 +400,7 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 			(c.State == deckhand.StateExited || c.State == deckhand.StateDead || c.State == deckhand.StateCreated)
 		switch {
 		case !down:
-			t.downSince = time.Time{}
+			t.downSince, t.gaveUpAt = time.Time{}, time.Time{}
 		case t.downSince.IsZero():
 			t.downSince = now
 		}
