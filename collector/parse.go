@@ -402,7 +402,7 @@ type Versions struct {
 func ParseVersion(out []byte) (Versions, error) {
 	var v versionJSON
 	if err := json.Unmarshal(bytes.TrimSpace(out), &v); err != nil {
-		return Versions{}, fmt.Errorf("docker version: %w: %v", deckhand.ErrBadOutput, err)
+		return Versions{}, fmt.Errorf("%w: %v", deckhand.ErrBadOutput, err)
 	}
 	var res Versions
 	if v.Client != nil {
@@ -410,7 +410,7 @@ func ParseVersion(out []byte) (Versions, error) {
 		res.API = v.Client.APIVersion
 	}
 	if v.Server == nil {
-		return res, fmt.Errorf("docker version: server null: %w", deckhand.ErrDaemonDown)
+		return res, fmt.Errorf("server is null: %w", deckhand.ErrDaemonDown)
 	}
 	res.Server = v.Server.Version
 	if v.Server.APIVersion != "" {

@@ -1,0 +1,240 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/collector/collectortest"
+)
+
+func TestHostKeys(t *testing.T) {
+	f := newFleet(t, 1, "28.2", 1)
+	other := collectortest.NewServer(t, collectortest.NewEngine("28.2"))
+	dir := t.TempDir()
+	// A known_hosts that holds a different key for the server's address.
+	wrong := filepath.Join(dir, "wrong")
+	line := other.KnownHostsLine(f.hosts[0].server.Addr)
+	if err := os.WriteFile(wrong, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		knownHosts string
+		accept     bool
+		want       error
+		warn       bool
+	}{
+		{"known", f.knownHosts, false, nil, false},
+		{"changed key refused", wrong, false, deckhand.ErrHostKeyMismatch, false},
+		{"changed key refused even with opt-in", wrong, true, deckhand.ErrHostKeyMismatch, false},
+		{"unknown refused", empty, false, deckhand.ErrHostKeyUnknown, false},
+		{"unknown accepted with opt-in", empty, true, nil, true},
+		{"missing file accepted with opt-in", filepath.Join(dir, "absent"), true, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f.logs = &syncBuffer{}
+			c := f.collector(t, func(_ int, h *HostConfig) {
+				h.KnownHostsFile, h.AcceptUnknownHostKey = tc.knownHosts, tc.accept
+			})
+			snap := c.Collect(context.Background(), "h00", false)
+			if tc.want == nil && snap.Err != nil || tc.want != nil && !errors.Is(snap.Err, tc.want) {
+				t.Fatalf("err = %v, want %v", snap.Err, tc.want)
+			}
+			logged := strings.Contains(f.logs.String(), "level=WARN msg=\"accepting unknown ssh host key")
+			if logged != tc.warn {
+				t.Errorf("WARN logged = %v, want %v; logs:\n%s", logged, tc.warn, f.logs)
+			}
+			if tc.warn && !strings.Contains(f.logs.String(), "SHA256:") {
+				t.Error("the WARN does not name the fingerprint")
+			}
+		})
+	}
+}
+
+func TestWrongClientKeyIsAuthFailure(t *testing.T) {
+	f := newFleet(t, 1, "28.2", 1)
+	otherKey, _ := collectortest.NewClientKey(t)
+	c := f.collector(t, func(_ int, h *HostConfig) { h.KeyFile = otherKey })
+	snap := c.Collect(context.Background(), "h00", false)
+	if snap.Host.Status != deckhand.HostAuthFailed {
+		t.Fatalf("status %s, err %v", snap.Host.Status, snap.Err)
+	}
+}
+
+func TestReconnectAfterDropAndBackoff(t *testing.T) {
+	f := newFleet(t, 1, "28.2", 2)
+	c := f.collector(t, nil)
+	ctx := context.Background()
+	if s := c.Collect(ctx, "h00", false); s.Err != nil {
+		t.Fatal(s.Err)
+	}
+	srv := f.hosts[0].server
+	srv.DropConnections()
+	// The dead connection is noticed (by the watcher or by the failing
+	// session) and replaced by one new handshake.
+	if s := c.Collect(ctx, "h00", false); s.Err != nil {
+		t.Fatalf("collect after drop: %v", s.Err)
+	}
+	if got := c.Handshakes(); got != 2 {
+		t.Errorf("handshakes after one drop = %d, want 2", got)
+	}
+
+	// While the host refuses logins, the next attempts inside the backoff
+	// window fail fast without dialling.
+	f.hosts[0].engine.SetFault(collectortest.FaultAuth)
+	srv.DropConnections()
+	waitFor(t, func() bool { return srv.Conns() == 0 })
+	first := c.Collect(ctx, "h00", false)
+	if first.Host.Status != deckhand.HostAuthFailed {
+		t.Fatalf("status %s (%v), want auth failed", first.Host.Status, first.Err)
+	}
+	before := srv.Handshakes()
+	second := c.Collect(ctx, "h00", false)
+	if second.Host.Status != deckhand.HostAuthFailed {
+		t.Errorf("in backoff: status %s, want the last classified error", second.Host.Status)
+	}
+	if srv.Handshakes() != before {
+		t.Errorf("dialled during backoff")
+	}
+	f.hosts[0].engine.SetFault(collectortest.FaultNone)
+	waitFor(t, func() bool { return c.Collect(ctx, "h00", false).Err == nil })
+	if got := first.Host.LastOKAt; got.IsZero() {
+		t.Error("LastOKAt lost after a failure")
+	}
+}
+
+func TestKeepaliveFailureClosesConnection(t *testing.T) {
+	f := newFleet(t, 1, "28.2", 1)
+	c := f.collector(t, func(_ int, h *HostConfig) { h.KeepAlive = 20 * time.Millisecond })
+	ctx := context.Background()
+	if s := c.Collect(ctx, "h00", false); s.Err != nil {
+		t.Fatal(s.Err)
+	}
+	srv := f.hosts[0].server
+	// Answered keepalives keep the one connection.
+	time.Sleep(100 * time.Millisecond)
+	if srv.Conns() != 1 || c.Handshakes() != 1 {
+		t.Fatalf("conns %d handshakes %d with answered keepalives", srv.Conns(), c.Handshakes())
+	}
+	srv.StallGlobalRequests(true)
+	waitFor(t, func() bool { return srv.Conns() == 0 })
+	srv.StallGlobalRequests(false)
+	if s := c.Collect(ctx, "h00", false); s.Err != nil {
+		t.Fatal(s.Err)
+	}
+	if got := c.Handshakes(); got != 2 {
+		t.Errorf("handshakes = %d, want 2 (reopened on demand)", got)
+	}
+}
+
+func TestSessionsAreBounded(t *testing.T) {
+	f := newFleet(t, 1, "28.2", 1)
+	f.hosts[0].engine.SetLatency(50 * time.Millisecond)
+	c := f.collector(t, func(_ int, h *HostConfig) { h.MaxSessions = 2 })
+	ctx := context.Background()
+	done := make(chan error, 12)
+	for range 12 {
+		go func() {
+			_, err := c.Logs(ctx, "h00", "app-00", 10)
+			done <- err
+		}()
+	}
+	for range 12 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.Handshakes(); got != 1 {
+		t.Errorf("handshakes = %d, want 1", got)
+	}
+}
+
+func TestDockerPath(t *testing.T) {
+	f := newFleet(t, 1, "20.10", 1)
+	f.hosts[0].engine.SetDockerPath("/usr/local/bin/docker")
+	c := f.collector(t, nil)
+	s := c.Collect(context.Background(), "h00", false)
+	if s.Host.Status != deckhand.HostDockerMissing || !strings.Contains(s.Host.LastError, "docker_path") {
+		t.Fatalf("default path: %s %q", s.Host.Status, s.Host.LastError)
+	}
+	c = f.collector(t, func(_ int, h *HostConfig) { h.DockerPath = "/usr/local/bin/docker" })
+	if s := c.Collect(context.Background(), "h00", false); s.Err != nil {
+		t.Fatalf("with docker_path: %v", s.Err)
+	}
+}
+
+func TestDisabledAndUnknownHost(t *testing.T) {
+	f := newFleet(t, 1, "28.2", 1)
+	c := f.collector(t, func(_ int, h *HostConfig) { h.Enabled = false })
+	s := c.Collect(context.Background(), "h00", false)
+	if s.Host.Status != deckhand.HostDisabled || f.hosts[0].server.Handshakes() != 0 {
+		t.Errorf("disabled host: %s, %d handshakes", s.Host.Status, f.hosts[0].server.Handshakes())
+	}
+	if s := c.Collect(context.Background(), "nope", false); !errors.Is(s.Err, deckhand.ErrNotFound) {
+		t.Errorf("unknown host: %v", s.Err)
+	}
+	if err := c.Restart(context.Background(), "h00", "app-00"); !errors.Is(err, deckhand.ErrHostDisabled) {
+		t.Errorf("action on a disabled host: %v", err)
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	ok := HostConfig{Name: "nas", Address: "nas.lan", User: "deck", KeyFile: "/k", KnownHostsFile: "/kh", Enabled: true}
+	tests := []struct {
+		name string
+		mod  func(*HostConfig)
+	}{
+		{"bad name", func(h *HostConfig) { h.Name = "-x" }},
+		{"no address", func(h *HostConfig) { h.Address = "" }},
+		{"no user", func(h *HostConfig) { h.User = "" }},
+		{"no auth", func(h *HostConfig) { h.KeyFile = "" }},
+		{"no known hosts", func(h *HostConfig) { h.KnownHostsFile = "" }},
+		{"bad transport", func(h *HostConfig) { h.Transport = "telnet" }},
+		{"assignment as docker path", func(h *HostConfig) { h.DockerPath = "X=1" }},
+		{"option as docker path", func(h *HostConfig) { h.DockerPath = "-docker" }},
+		{"shell in docker path", func(h *HostConfig) { h.DockerPath = "docker;reboot" }},
+	}
+	for _, tc := range tests {
+		h := ok
+		tc.mod(&h)
+		if _, err := New([]HostConfig{h}, Options{}); !errors.Is(err, deckhand.ErrInvalidInput) {
+			t.Errorf("%s: err = %v", tc.name, err)
+		}
+	}
+	if _, err := New([]HostConfig{ok, ok}, Options{}); err == nil {
+		t.Error("duplicate host accepted")
+	}
+	c, err := New([]HostConfig{ok, {Name: "box", Transport: TransportLocal}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.hosts["nas"].cfg; got.Address != "nas.lan:22" || got.DockerPath != "docker" || got.MaxSessions != 4 ||
+		got.CommandTimeout != 15*time.Second || got.ConnectTimeout != 5*time.Second {
+		t.Errorf("defaults: %+v", got)
+	}
+	if h := c.Hosts(); len(h) != 2 || h[0] != "nas" || h[1] != "box" {
+		t.Errorf("Hosts() = %v", h)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,271 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/collector/collectortest"
+)
+
+// sampleContainers is the fleet every fake host runs: every state and
+// health, ports with IPv6, awkward labels and a compose service.
+func sampleContainers() []deckhand.Container {
+	return []deckhand.Container{
+		{Name: "web", Image: "nginx:1.27", State: deckhand.StateRunning, Labels: map[string]string{
+			deckhand.LabelMonitor: "true", "note": "a,b=c,d",
+			deckhand.LabelComposeProject: "web", deckhand.LabelComposeService: "app",
+			"com.docker.compose.project.working_dir":  "/srv/web",
+			"com.docker.compose.project.config_files": "/srv/web/compose.yaml",
+		}, Ports: []deckhand.Port{
+			{IP: "0.0.0.0", PublicPort: 5432, PrivatePort: 5432, Proto: "tcp"},
+			{IP: "::", PublicPort: 5432, PrivatePort: 5432, Proto: "tcp"},
+			{IP: "127.0.0.1", PublicPort: 8080, PrivatePort: 80, Proto: "tcp"},
+			{PrivatePort: 9000, Proto: "udp"},
+		}},
+		{Name: "healthy", State: deckhand.StateRunning, Health: deckhand.HealthHealthy, Labels: map[string]string{deckhand.LabelMonitor: "true"}},
+		{Name: "sick", State: deckhand.StateRunning, Health: deckhand.HealthUnhealthy, Labels: map[string]string{deckhand.LabelAutoRestart: "true"}},
+		{Name: "booting", State: deckhand.StateRunning, Health: deckhand.HealthStarting},
+		{Name: "crashed", State: deckhand.StateExited, ExitCode: 137, RestartCount: 3},
+		{Name: "fresh", State: deckhand.StateCreated},
+		{Name: "frozen", State: deckhand.StatePaused},
+		{Name: "looping", State: deckhand.StateRestarting, ExitCode: 1, RestartCount: 9},
+	}
+}
+
+type fakeHost struct {
+	name   string
+	engine *collectortest.Engine
+	server *collectortest.Server
+}
+
+type fleet struct {
+	hosts      []fakeHost
+	keyFile    string
+	knownHosts string
+	logs       *syncBuffer
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newFleet starts n fake hosts of one version, each with ctrs containers
+// (the sample set when ctrs is 0), and a known_hosts file for all of them.
+func newFleet(t testing.TB, n int, version string, ctrs int) *fleet {
+	t.Helper()
+	keyFile, pub := collectortest.NewClientKey(t)
+	f := &fleet{keyFile: keyFile, knownHosts: filepath.Join(t.TempDir(), "known_hosts"), logs: &syncBuffer{}}
+	var kh strings.Builder
+	for i := range n {
+		e := collectortest.NewEngine(version)
+		if ctrs == 0 {
+			for _, c := range sampleContainers() {
+				e.AddContainer(c)
+			}
+		}
+		for j := range ctrs {
+			e.AddContainer(deckhand.Container{Name: fmt.Sprintf("app-%02d", j), Labels: map[string]string{deckhand.LabelMonitor: "true"}})
+		}
+		e.AddVolume("data")
+		e.AddVolume("cache")
+		s := collectortest.NewServer(t, e, collectortest.WithAuthorizedKey(pub), collectortest.WithUser("deck"))
+		kh.WriteString(s.KnownHostsLine("") + "\n")
+		f.hosts = append(f.hosts, fakeHost{name: fmt.Sprintf("h%02d", i), engine: e, server: s})
+	}
+	if err := os.WriteFile(f.knownHosts, []byte(kh.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fleet) config(i int) HostConfig {
+	return HostConfig{
+		Name: f.hosts[i].name, Transport: TransportSSH, Address: f.hosts[i].server.Addr, User: "deck",
+		KeyFile: f.keyFile, KnownHostsFile: f.knownHosts, Enabled: true,
+		CommandTimeout: 2 * time.Second, ConnectTimeout: 2 * time.Second,
+	}
+}
+
+func (f *fleet) collector(t testing.TB, mod func(i int, h *HostConfig)) *Collector {
+	t.Helper()
+	var cfgs []HostConfig
+	for i := range f.hosts {
+		h := f.config(i)
+		if mod != nil {
+			mod(i, &h)
+		}
+		cfgs = append(cfgs, h)
+	}
+	c, err := New(cfgs, Options{
+		Logger:  slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Backoff: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func byName(ctrs []deckhand.Container) map[string]deckhand.Container {
+	m := map[string]deckhand.Container{}
+	for _, c := range ctrs {
+		m[c.Name] = c
+	}
+	return m
+}
+
+func TestCollectEveryVersion(t *testing.T) {
+	for _, v := range collectortest.Versions() {
+		t.Run(v, func(t *testing.T) {
+			f := newFleet(t, 1, v, 0)
+			c := f.collector(t, nil)
+			snap := c.Collect(context.Background(), "h00", true)
+			if snap.Err != nil {
+				t.Fatalf("Collect: %v\nlogs:\n%s", snap.Err, f.logs)
+			}
+			if snap.Host.Status != deckhand.HostOK || snap.Host.LastError != "" || !snap.Full {
+				t.Errorf("host = %+v, full %v", snap.Host, snap.Full)
+			}
+			if !strings.HasPrefix(snap.Host.DockerVersion, v) || snap.Host.APIVersion == "" {
+				t.Errorf("versions = %q %q %q", snap.Host.DockerVersion, snap.Host.ClientVersion, snap.Host.APIVersion)
+			}
+			got := byName(snap.Containers)
+			if len(got) != len(sampleContainers()) {
+				t.Fatalf("got %d containers, want %d", len(got), len(sampleContainers()))
+			}
+			for _, want := range sampleContainers() {
+				g := got[want.Name]
+				wantHealth := want.Health
+				if wantHealth == "" {
+					wantHealth = deckhand.HealthNone
+				}
+				if g.State != want.State || g.Health != wantHealth || g.ExitCode != want.ExitCode || g.RestartCount != want.RestartCount {
+					t.Errorf("%s: state %s health %s exit %d restarts %d; want %s %s %d %d", want.Name,
+						g.State, g.Health, g.ExitCode, g.RestartCount, want.State, wantHealth, want.ExitCode, want.RestartCount)
+				}
+				if g.Host != "h00" || len(g.ID) != 64 || !strings.HasPrefix(g.ImageID, "sha256:") || g.CreatedAt.IsZero() {
+					t.Errorf("%s: host %q id %q image id %q created %v", want.Name, g.Host, g.ID, g.ImageID, g.CreatedAt)
+				}
+				for k, val := range want.Labels {
+					if g.Labels[k] != val {
+						t.Errorf("%s: label %s = %q, want %q", want.Name, k, g.Labels[k], val)
+					}
+				}
+			}
+			web := got["web"]
+			if web.ComposeProject != "web" || web.ComposeService != "app" || len(web.Ports) != 4 {
+				t.Errorf("web: project %q service %q ports %+v", web.ComposeProject, web.ComposeService, web.Ports)
+			}
+			if web.Ports[1].IP != "::" || web.Ports[1].PublicPort != 5432 {
+				t.Errorf("ipv6 port = %+v", web.Ports[1])
+			}
+			if len(snap.Images) == 0 || len(snap.Volumes) != 2 || snap.Volumes[0].Size <= 0 || snap.Volumes[0].Links < 0 {
+				t.Errorf("images %+v volumes %+v", snap.Images, snap.Volumes)
+			}
+		})
+	}
+}
+
+// The key property of the pool: steady state costs no handshake.
+func TestSteadyStateReusesConnection(t *testing.T) {
+	f := newFleet(t, 3, "28.2", 5)
+	c := f.collector(t, nil)
+	for cycle := range 5 {
+		for _, s := range c.CollectAll(context.Background(), cycle == 0) {
+			if s.Err != nil {
+				t.Fatalf("cycle %d %s: %v", cycle, s.Host.Name, s.Err)
+			}
+		}
+	}
+	if got := c.Handshakes(); got != 3 {
+		t.Errorf("Handshakes() = %d after 5 cycles of 3 hosts, want 3", got)
+	}
+	for _, h := range f.hosts {
+		if got := h.server.Handshakes(); got != 1 {
+			t.Errorf("%s: server saw %d handshakes, want 1", h.name, got)
+		}
+		// Full first cycle: version, ps, inspect, images, volume ls, df;
+		// then two commands per fast cycle.
+		if got, want := len(h.server.Commands()), 6+4*2; got != want {
+			t.Errorf("%s: %d commands, want %d: %q", h.name, got, want, h.server.Commands())
+		}
+	}
+}
+
+func TestFaultsAreClassifiedAndIsolated(t *testing.T) {
+	faults := []struct {
+		fault collectortest.Fault
+		want  deckhand.HostStatus
+		msg   string
+	}{
+		{collectortest.FaultNone, deckhand.HostOK, ""},
+		{collectortest.FaultHang, deckhand.HostTimeout, "no answer within"},
+		{collectortest.FaultGarbage, deckhand.HostBadOutput, "unparseable"},
+		{collectortest.FaultTruncated, deckhand.HostBadOutput, ""},
+		{collectortest.FaultDaemonDown, deckhand.HostDaemonDown, "Cannot connect to the Docker daemon"},
+		{collectortest.FaultPermissionDenied, deckhand.HostPermissionDenied, "permission denied while trying to connect"},
+		{collectortest.FaultDockerMissing, deckhand.HostDockerMissing, "docker: not found"},
+		{collectortest.FaultAuth, deckhand.HostAuthFailed, "refused"},
+		{collectortest.FaultDropConnection, deckhand.HostUnreachable, ""},
+	}
+	f := newFleet(t, len(faults)+1, "24.0", 0)
+	for i, tc := range faults {
+		f.hosts[i].engine.SetFault(tc.fault)
+	}
+	// One more host with a closed port.
+	c := f.collector(t, func(i int, h *HostConfig) {
+		h.CommandTimeout = 500 * time.Millisecond
+		if i == len(faults) {
+			f.hosts[i].server.Close()
+		}
+	})
+	snaps := c.CollectAll(context.Background(), false)
+	if len(snaps) != len(faults)+1 {
+		t.Fatalf("%d snapshots", len(snaps))
+	}
+	for i, tc := range faults {
+		s := snaps[i]
+		if s.Host.Name != f.hosts[i].name {
+			t.Errorf("snapshot %d is for %s", i, s.Host.Name)
+		}
+		if s.Host.Status != tc.want || deckhand.StatusOf(s.Err) != tc.want {
+			t.Errorf("fault %d: status %s (err %v), want %s", tc.fault, s.Host.Status, s.Err, tc.want)
+		}
+		if !strings.Contains(s.Host.LastError, tc.msg) || (tc.want != deckhand.HostOK && !strings.Contains(s.Host.LastError, s.Host.Name)) {
+			t.Errorf("fault %d: LastError %q lacks %q or the host name", tc.fault, s.Host.LastError, tc.msg)
+		}
+		if tc.want == deckhand.HostOK && len(s.Containers) != len(sampleContainers()) {
+			t.Errorf("healthy host next to faulty ones got %d containers", len(s.Containers))
+		}
+	}
+	if last := snaps[len(faults)]; last.Host.Status != deckhand.HostUnreachable || !strings.Contains(last.Host.LastError, "refused") {
+		t.Errorf("closed port: %s %q", last.Host.Status, last.Host.LastError)
+	}
+	if strings.Contains(f.logs.String(), "BEGIN OPENSSH PRIVATE KEY") {
+		t.Error("a private key reached the logs")
+	}
+}
