@@ -10,9 +10,9 @@ import (
 	"github.com/deckhand/deckhand"
 )
 
-// ActionHandler runs a button press. The commands package satisfies it: it
+// ActionHandler runs a button press. *commands.TokenHandler satisfies it: it
 // verifies the token's signature and expiry, the action whitelist and the
-// role the ntfy actor is granted, and audits the attempt.
+// role it lends the ntfy actor, and audits the attempt.
 type ActionHandler interface {
 	HandleButton(ctx context.Context, actor deckhand.Actor, token string) (text string, err error)
 }
@@ -27,12 +27,11 @@ func (f ActionHandlerFunc) HandleButton(ctx context.Context, actor deckhand.Acto
 
 // buttonActor is who presses an ntfy button. ntfy does not say which
 // subscriber tapped, so every press is the topic's and the signed token,
-// which only the topic's subscribers ever see, is the authority. It gets
-// operator, the least role that may restart or ack: the commands side still
-// refuses what operators may not do (protected containers, anything outside
-// the whitelist), and the token names the one alert it was minted for.
+// which only the topic's subscribers ever see, is the credential. The actor
+// has no role of its own: the ActionHandler lends the one configured for
+// ntfy (commands.TokenHandler), so that this package grants nothing.
 func buttonActor() deckhand.Actor {
-	return deckhand.Actor{Platform: deckhand.PlatformNtfy, UserID: "ntfy", Name: "ntfy", Role: deckhand.RoleOperator}
+	return deckhand.Actor{Platform: deckhand.PlatformNtfy, UserID: "ntfy", Name: "ntfy"}
 }
 
 // maxCallbackBody bounds what is read from a button press: the buttons send

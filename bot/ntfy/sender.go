@@ -19,6 +19,7 @@ import (
 
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/bot"
+	"github.com/deckhand/deckhand/commands"
 )
 
 // MessageLimit is ntfy's default message size: a longer body would become an
@@ -33,25 +34,18 @@ const MaxActions = 3
 // at one request every few seconds, so a minute is safely beyond it.
 const DefaultRetryAfter = 60 * time.Second
 
-// Payload is one action button: a label and the signed, expiring token the
-// callback will hand back to the ActionHandler.
-type Payload struct {
-	Label  string
-	Action string // "restart", "ack"
-	Token  string
-}
-
-// ButtonMaker mints the buttons of an alert. The commands package signs and
-// expires the tokens.
+// ButtonMaker mints the buttons of an alert: labels and signed, expiring
+// tokens that the callback hands back to the ActionHandler. *commands.Router
+// satisfies it (its AlertButtons under the name AlertTokens).
 type ButtonMaker interface {
-	AlertPayloads(a deckhand.Alert) []Payload
+	AlertTokens(a deckhand.Alert) []commands.Button
 }
 
 // ButtonMakerFunc adapts a function to ButtonMaker.
-type ButtonMakerFunc func(a deckhand.Alert) []Payload
+type ButtonMakerFunc func(a deckhand.Alert) []commands.Button
 
-// AlertPayloads calls f.
-func (f ButtonMakerFunc) AlertPayloads(a deckhand.Alert) []Payload { return f(a) }
+// AlertTokens calls f.
+func (f ButtonMakerFunc) AlertTokens(a deckhand.Alert) []commands.Button { return f(a) }
 
 // Sender publishes outbox items to one ntfy topic. It satisfies bot.Sender.
 type Sender struct {
@@ -213,17 +207,17 @@ func (s *Sender) build(item deckhand.OutboxItem) publishRequest {
 	p.Tags = append(p.Tags, m.Tags...)
 	if s.wantsButtons(n) {
 		base := strings.TrimRight(s.cfg.ActionBaseURL, "/")
-		for _, b := range s.buttons.AlertPayloads(n.Alert) {
+		for _, b := range s.buttons.AlertTokens(n.Alert) {
 			if len(p.Actions) == MaxActions {
 				break
 			}
-			if b.Label == "" || b.Token == "" {
+			if b.Label == "" || b.Payload == "" {
 				continue
 			}
 			p.Actions = append(p.Actions, action{
 				Action: "http",
 				Label:  b.Label,
-				URL:    base + "/hooks/ntfy?t=" + url.QueryEscape(b.Token),
+				URL:    base + "/hooks/ntfy?t=" + url.QueryEscape(b.Payload),
 				Method: http.MethodPost,
 				// Clear the notification once the button worked: it is
 				// handled, and a second tap would only be refused.

@@ -19,6 +19,7 @@ import (
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/bot/ntfy/ntfytest"
+	"github.com/deckhand/deckhand/commands"
 )
 
 const secret = "tk_s3cr3tT0k3nValue"
@@ -38,15 +39,14 @@ func item(id int64, kind deckhand.NoticeKind, a deckhand.Alert) deckhand.OutboxI
 	return deckhand.OutboxItem{ID: id, Platform: deckhand.PlatformNtfy, Notice: deckhand.Notice{Kind: kind, Alert: a, At: time.Now()}}
 }
 
-type buttons struct{ calls int }
+type buttons struct{}
 
-func (b *buttons) AlertPayloads(a deckhand.Alert) []Payload {
-	b.calls++
-	return []Payload{
-		{Label: "Restart", Action: "restart", Token: "r+tok/42=="},
-		{Label: "Ack", Action: "ack", Token: "a-tok-42"},
-		{Label: "Silence 1h", Action: "silence", Token: "s-tok"},
-		{Label: "Fourth", Action: "x", Token: "never"},
+func (buttons) AlertTokens(a deckhand.Alert) []commands.Button {
+	return []commands.Button{
+		{Label: "Restart", Payload: "r+tok/42==", Action: deckhand.ActionRestart},
+		{Label: "Ack", Payload: "a-tok-42", Action: deckhand.ActionAck},
+		{Label: "Silence 1h", Payload: "s-tok", Action: deckhand.ActionSilence},
+		{Label: "Fourth", Payload: "never"},
 	}
 }
 
@@ -130,7 +130,7 @@ func TestPriorities(t *testing.T) {
 
 func TestActions(t *testing.T) {
 	srv := ntfytest.NewServer(t)
-	b := &buttons{}
+	b := buttons{}
 	on := newSender(t, srv, Config{Actions: true, ActionBaseURL: "https://deckhand.example/base/"}, b, nil)
 	off := newSender(t, srv, Config{}, b, nil)
 	for _, tc := range []struct {
@@ -241,7 +241,7 @@ func TestTokenNeverLogged(t *testing.T) {
 	srv := ntfytest.NewServer(t)
 	srv.RequireToken(secret)
 	cfg := Config{Token: secret, Actions: true, ActionBaseURL: "https://dh.example"}
-	s := newSender(t, srv, cfg, &buttons{}, &logs)
+	s := newSender(t, srv, cfg, buttons{}, &logs)
 	if _, err := s.Send(context.Background(), item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))); err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +437,7 @@ func TestCallbackHandler(t *testing.T) {
 				if rec.Body.String() != "Restarting nas/jellyfin\n" || gotToken != tok {
 					t.Errorf("body %q token %q", rec.Body, gotToken)
 				}
-				if gotActor.Platform != "ntfy" || gotActor.UserID != "ntfy" || gotActor.Role != deckhand.RoleOperator {
+				if gotActor.Platform != "ntfy" || gotActor.UserID != "ntfy" || gotActor.Role != deckhand.RoleNone {
 					t.Errorf("actor %+v", gotActor)
 				}
 			}
@@ -464,7 +464,7 @@ func TestTapEndToEnd(t *testing.T) {
 	t.Cleanup(dh.Close)
 
 	srv := ntfytest.NewServer(t)
-	s := newSender(t, srv, Config{Actions: true, ActionBaseURL: dh.URL}, &buttons{}, nil)
+	s := newSender(t, srv, Config{Actions: true, ActionBaseURL: dh.URL}, buttons{}, nil)
 	if _, err := s.Send(context.Background(), item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))); err != nil {
 		t.Fatal(err)
 	}
