@@ -32,13 +32,13 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	env   *commandstest.Env
 	r     *commands.Router
 	clock *clock
 }
 
-func newFixture(t *testing.T, tweak func(*commands.Config)) *fixture {
+func newFixture(t testing.TB, tweak func(*commands.Config)) *fixture {
 	t.Helper()
 	clk := &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
 	env := commandstest.NewEnv(clk.Now)

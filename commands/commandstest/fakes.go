@@ -169,7 +169,7 @@ func (d *Docker) do(ctx context.Context, c Call, mutating bool) error {
 			d.mu.Lock()
 			d.bad = append(d.bad, c)
 			d.mu.Unlock()
-			return fmt.Errorf("Error response from daemon: No such container: %s: %w", c.Container, deckhand.ErrNotFound)
+			return fmt.Errorf("no such container: %s: %w", c.Container, deckhand.ErrNotFound)
 		}
 	}
 	if mutating && block != nil {
