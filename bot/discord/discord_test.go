@@ -545,4 +545,3 @@ func TestAutocomplete(t *testing.T) {
 		t.Errorf("an unmapped user got choices: %+v", rs[0].Choices)
 	}
 }
-
