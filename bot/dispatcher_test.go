@@ -284,6 +284,9 @@ func TestDispatcherPlatformDownDoesNotBlockOthers(t *testing.T) {
 	up := &scriptSender{platform: "ntfy"}
 	stop := run(t, NewDispatcher(ob, []Sender{down, up}, DispatcherOptions{Poll: time.Millisecond, SendTimeout: time.Hour, ShutdownGrace: time.Millisecond}))
 	waitUntil(t, 10*time.Second, "ntfy deliveries while discord hangs", func() bool { return len(up.delivered()) == 3 })
+	if got := up.delivered(); !slices.Equal(got, ids) {
+		t.Errorf("ntfy delivered %v, want %v", got, ids)
+	}
 	if got := down.called(); len(got) != 1 {
 		t.Errorf("discord calls %v, want exactly one hanging call", got)
 	}
