@@ -77,8 +77,10 @@ func (s *Store) SetHostEnabled(ctx context.Context, host string, enabled bool) e
 // the name). When snap.Full, images and volumes are replaced the same way;
 // otherwise they are left as they are.
 //
-// On a failed collection (snap.Err != nil) only the status, last error and
-// collect time change: the last known containers stay, so the status page
+// The host's status is deckhand.StatusOf(snap.Err); its last error is
+// snap.Host.LastError, or snap.Err's text when that is empty. On a failed
+// collection (snap.Err != nil) only the status, last error and collect time
+// change: the last known containers stay, so the status page
 // and chat can still show what was running when the host went away.
 //
 // An unknown host is inserted (enabled, with the snapshot's transport).
