@@ -75,6 +75,8 @@ func iconOf(level string) string {
 		return "down"
 	case levelMaintenance:
 		return "maint"
+	case levelStopped:
+		return "stop"
 	}
 	return "unknown"
 }

@@ -18,6 +18,7 @@
       case 'degraded': return 'warn';
       case 'down': case 'major_outage': return 'down';
       case 'maintenance': return 'maint';
+      case 'stopped': return 'stop';
     }
     return 'unknown';
   }
