@@ -73,6 +73,7 @@ type tracked struct {
 	desired      deckhand.ContainerState
 	restartCount int
 	restarts     []time.Time // restarts observed within RestartLoopWindow
+	loopHeldTill time.Time   // no restart history for an active loop alert until then
 	downSince    time.Time   // first seen down, for the first auto-restart
 	attempts     []time.Time // auto-restarts within the AutoRestart window
 	inflightAt   time.Time   // an order awaits RestartDone
@@ -80,6 +81,9 @@ type tracked struct {
 }
 
 type condition struct {
+	// hold keeps the alert exactly as stored: there is not enough evidence
+	// either way (memory lost when deckhand restarted).
+	hold     bool
 	message  string
 	severity deckhand.Severity
 	grace    time.Duration
@@ -277,6 +281,10 @@ func (e *Engine) Evaluate(in Input) Result {
 			continue
 		}
 		c, cond := conds[k]
+		if c.hold {
+			e.last[k] = a
+			continue
+		}
 		e.step(&res, k, a, has, c, cond, now, in.Silences)
 	}
 	e.autoRestart(&res, candidates, now)
@@ -369,9 +377,10 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 			loopKey := key(deckhand.AlertRestartLoop)
 			_, loopActive := active[loopKey]
 			if !seen && loopActive {
-				// Memory lost (deckhand restarted): keep the alert one more
-				// window rather than call it recovered without evidence.
-				t.restarts = append(t.restarts, now)
+				// Memory lost (deckhand restarted): hold the alert one
+				// window rather than call it recovered, or remind about it,
+				// without evidence.
+				t.loopHeldTill = now.Add(e.cfg.RestartLoopWindow)
 			}
 			n := len(t.restarts)
 			switch {
@@ -385,6 +394,8 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 					message:  fmt.Sprintf("%s is in a restart loop (%d+ restarts in %s)", subj, n, humanDuration(e.cfg.RestartLoopWindow)),
 					severity: deckhand.SeverityError, project: t.project,
 				}
+			case loopActive && now.Before(t.loopHeldTill):
+				conds[loopKey] = condition{hold: true}
 			}
 		} else {
 			switch c.State {

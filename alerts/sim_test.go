@@ -103,14 +103,25 @@ func nonRestart(ns []deckhand.Notice) []deckhand.Notice {
 }
 
 func (s *sim) apply(r Result) {
+	ids := map[deckhand.AlertKey]int64{}
 	for _, a := range r.Changed {
 		if a.ID == 0 {
 			s.nextID++
 			a.ID = s.nextID
 		}
 		s.alerts[a.ID] = a
+		if a.State.Active() || ids[a.Key] == 0 {
+			ids[a.Key] = a.ID
+		}
 	}
-	s.notices = append(s.notices, r.Notices...)
+	// As the store does in the same transaction: a notice about a new
+	// alert gets the ID just assigned to the alert of its key.
+	for _, n := range r.Notices {
+		if n.Alert.ID == 0 {
+			n.Alert.ID = ids[n.Alert.Key]
+		}
+		s.notices = append(s.notices, n)
+	}
 	s.restarts = append(s.restarts, r.Restarts...)
 }
 
