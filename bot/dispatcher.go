@@ -78,7 +78,9 @@ type DispatcherOptions struct {
 // is down or rate limited never delays the others. Within a platform items go
 // out oldest first; after a failure the platform waits (backoff or the
 // platform's retry-after) before anything newer is tried, so a recovery never
-// overtakes the alert it recovers.
+// overtakes the alert it recovers. (Across a restart the order holds for
+// everything due; an item still inside its backoff is not due, so a newer
+// one may go first. The backoff cap keeps that window to minutes.)
 type Dispatcher struct {
 	outbox  Outbox
 	senders []Sender

@@ -65,6 +65,8 @@ type Error struct {
 }
 
 var (
+	errEmailDisabled     = Error{40001, 400, "e-mail notifications are not enabled", "https://ntfy.sh/docs/config/#e-mail-notifications"}
+	errFakeUnsupported   = Error{0, 400, "ntfytest: attach, filename and delay are not supported by the fake", ""}
 	errTopicInvalid      = Error{40009, 400, "invalid request: topic invalid", ""}
 	errTopicDisallowed   = Error{40010, 400, "invalid request: topic name is disallowed", ""}
 	errPriorityInvalid   = Error{40007, 400, "invalid priority parameter", "https://ntfy.sh/docs/publish/#message-priority"}
@@ -328,9 +330,13 @@ func (s *Server) fromJSON(r *http.Request) (params, *Error) {
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return params{}, &errJSONInvalid
 	}
-	if j.Attach != "" || j.Filename != "" || j.Email != "" || j.Delay != "" {
-		// Not supported by this fake; failing loudly beats pretending.
-		return params{}, &errAttachmentsOff
+	if j.Email != "" {
+		return params{}, &errEmailDisabled
+	}
+	if j.Attach != "" || j.Filename != "" || j.Delay != "" {
+		// Valid for ntfy, but not modelled here: failing loudly beats
+		// pretending to have delivered something the fake cannot show.
+		return params{}, &errFakeUnsupported
 	}
 	if !topicPattern.MatchString(j.Topic) {
 		return params{}, &errTopicInvalid

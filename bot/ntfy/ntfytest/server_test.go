@@ -74,6 +74,7 @@ func TestPublishValidation(t *testing.T) {
 		{"json 3 actions", "POST", "/", `{"topic":"alerts","actions":[{"action":"view","label":"a","url":"https://x"},{"action":"broadcast","label":"b"},{"action":"copy","label":"c","value":"v"}]}`, nil, 0},
 		{"json message too long", "POST", "/", `{"topic":"alerts","message":"` + long + `"}`, nil, 40014},
 		{"json message at limit", "POST", "/", `{"topic":"alerts","message":"` + long[1:] + `"}`, nil, 0},
+		{"json email disabled", "POST", "/", `{"topic":"alerts","email":"a@b.c"}`, nil, 40001},
 		{"json bad icon", "POST", "/", `{"topic":"alerts","icon":"ftp://x"}`, nil, 40021},
 		{"header minimal", "POST", "/alerts", "hello", nil, 0},
 		{"header bad topic", "POST", "/al.erts", "hello", nil, 40009},
