@@ -326,7 +326,11 @@ func (r *Router) cmdInspect(ctx context.Context, c *call, args []string) (Reply,
 	data := bytes.TrimSpace(buf.Bytes())
 	l := newLines(fmt.Sprintf("**%s/%s**", h.Name, ct.Name))
 	l.add("Image: `" + truncate(sanitizeLine(ct.Image), 120) + "`")
-	l.add("State: " + string(ct.State) + healthSuffix(ct) + " · " + truncate(sanitizeLine(ct.Status), 80))
+	state := "State: " + string(ct.State) + healthSuffix(ct)
+	if ct.Status != "" {
+		state += " · " + truncate(sanitizeLine(ct.Status), 80)
+	}
+	l.add(state)
 	if ct.ID != "" {
 		l.add("ID: `" + shortID(ct.ID) + "`")
 	}

@@ -228,3 +228,21 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%dd%dh", days, h)
 	}
 }
+
+// Mention returns the bot name a Telegram command line is addressed to
+// ("/status@MyBot" → "MyBot"), or "" when it names none. In group chats an
+// adapter should ignore commands addressed to another bot; ParseLine drops
+// the suffix.
+func Mention(line string) string {
+	line = strings.TrimSpace(line)
+	if !strings.HasPrefix(line, "/") {
+		return ""
+	}
+	word, _, _ := strings.Cut(line[1:], " ")
+	word, _, _ = strings.Cut(word, "\n")
+	_, bot, ok := strings.Cut(word, "@")
+	if !ok {
+		return ""
+	}
+	return bot
+}

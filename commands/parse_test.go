@@ -110,3 +110,17 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestMention(t *testing.T) {
+	for in, want := range map[string]string{
+		"/status@MyBot":          "MyBot",
+		"/restart@MyBot nas x":   "MyBot",
+		"/status":                "",
+		"/announce hi @everyone": "",
+		"hello @MyBot":           "",
+	} {
+		if got := commands.Mention(in); got != want {
+			t.Errorf("Mention(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

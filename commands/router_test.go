@@ -104,11 +104,15 @@ func TestActionEffects(t *testing.T) {
 	if a, _ := f.env.Alerts.Alert(12); a.State != deckhand.AlertAcked || a.AckedBy != operator.String() {
 		t.Fatalf("alert 12 after ack: %+v", a)
 	}
+	f.mustOK(f.line(operator, `/silence@DeckhandBot nas/a1b2 1h "nightly backup"`))
+	if ss := f.env.Alerts.Silences(); len(ss) != 1 || ss[0].Host != "nas" || ss[0].Container != "jellyfin" || ss[0].Reason != "nightly backup" {
+		t.Fatalf("silence via text: %+v", ss)
+	}
 	f.mustOK(f.handle(operator, "silence", "project:media", "1d"))
 	f.mustOK(f.handle(operator, "silence", "pi", "30m", "rebooting"))
 	ss := f.env.Alerts.Silences()
-	if len(ss) != 2 || ss[0].Project != "media" || ss[1].Host != "pi" || ss[1].Reason != "rebooting" ||
-		!ss[1].Until.Equal(f.clock.Now().Add(30*time.Minute)) {
+	if len(ss) != 3 || ss[1].Project != "media" || ss[2].Host != "pi" || ss[2].Reason != "rebooting" ||
+		!ss[2].Until.Equal(f.clock.Now().Add(30*time.Minute)) {
 		t.Fatalf("silences: %+v", ss)
 	}
 	f.mustOK(f.handle(admin, "disable-host", "pi"))
@@ -123,7 +127,7 @@ func TestActionEffects(t *testing.T) {
 	if len(an) != 1 || an[0].Title != "**Maintenance**" || an[0].Body != "The NAS reboots at 23:00." || an[0].By != admin.String() {
 		t.Fatalf("announcement: %+v", an)
 	}
-	f.mustOK(f.handle(operator, "restart-project", "nas", "media"))
+	f.mustOK(f.line(operator, "/restart_project@DeckhandBot nas media"))
 	var restarted []string
 	for _, c := range f.mutations() {
 		if c.Op == "restart" && c.Host == "nas" {
