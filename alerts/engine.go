@@ -353,7 +353,6 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 		}
 		e.observeRestarts(t, c, now)
 		t.project, t.desired = projectOf(c), c.Desired()
-		subj := host + "/" + c.Name
 
 		if t.desired == deckhand.StateRunning {
 			switch c.State {
@@ -364,13 +363,13 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 					grace = e.cfg.CrashGrace
 				}
 				conds[key(deckhand.AlertContainerDown)] = condition{
-					message:  fmt.Sprintf("%s is down (%s)", subj, downReason(c)),
+					message:  fmt.Sprintf("%s/%s is down (%s)", host, c.Name, downReason(c)),
 					severity: deckhand.SeverityError, grace: grace, project: t.project,
 				}
 			}
 			if c.State == deckhand.StateRunning && c.Health == deckhand.HealthUnhealthy {
 				conds[key(deckhand.AlertUnhealthy)] = condition{
-					message:  subj + " is unhealthy",
+					message:  host + "/" + c.Name + " is unhealthy",
 					severity: deckhand.SeverityWarning, grace: e.cfg.UnhealthyGrace, project: t.project,
 				}
 			}
@@ -386,14 +385,18 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 			switch {
 			case c.State == deckhand.StateRestarting:
 				conds[loopKey] = condition{
-					message:  fmt.Sprintf("%s is in a restart loop (restarting, exit %d)", subj, c.ExitCode),
+					message:  fmt.Sprintf("%s/%s is in a restart loop (restarting, exit %d)", host, c.Name, c.ExitCode),
 					severity: deckhand.SeverityError, grace: e.cfg.CrashGrace, project: t.project,
 				}
-			case n >= e.cfg.RestartLoopCount || (loopActive && n > 0):
+			case n >= e.cfg.RestartLoopCount:
 				conds[loopKey] = condition{
-					message:  fmt.Sprintf("%s is in a restart loop (%d+ restarts in %s)", subj, n, humanDuration(e.cfg.RestartLoopWindow)),
+					message:  fmt.Sprintf("%s/%s is in a restart loop (%d+ restarts in %s)", host, c.Name, n, humanDuration(e.cfg.RestartLoopWindow)),
 					severity: deckhand.SeverityError, project: t.project,
 				}
+			case loopActive && n > 0:
+				// Still restarting now and then: the loop goes on, under
+				// the message it was raised with.
+				conds[loopKey] = condition{severity: deckhand.SeverityError, project: t.project}
 			case loopActive && now.Before(t.loopHeldTill):
 				conds[loopKey] = condition{hold: true}
 			}
@@ -401,7 +404,7 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 			switch c.State {
 			case deckhand.StateRunning, deckhand.StateRestarting, deckhand.StatePaused:
 				conds[key(deckhand.AlertContainerDown)] = condition{
-					message:  fmt.Sprintf("%s is %s but should be stopped", subj, c.State),
+					message:  fmt.Sprintf("%s/%s is %s but should be stopped", host, c.Name, c.State),
 					severity: deckhand.SeverityError, grace: e.cfg.DeployGrace, project: t.project,
 				}
 			}
@@ -495,7 +498,10 @@ func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bo
 			}
 			a.State, a.FirstSeenAt = deckhand.AlertPending, now
 		}
-		a.Message, a.Severity, a.Project = c.message, c.severity, c.project
+		if c.message != "" {
+			a.Message = c.message
+		}
+		a.Severity, a.Project = c.severity, c.project
 		if a.OpenedAt.IsZero() && now.Sub(a.FirstSeenAt) >= c.grace {
 			a.OpenedAt = now
 			if a.State == deckhand.AlertPending {
