@@ -457,13 +457,29 @@ func TestSendHonoursRateLimits(t *testing.T) {
 	}
 }
 
-func TestSendRejectionIsPermanent(t *testing.T) {
+func TestSendTruncatesOverlongValues(t *testing.T) {
 	h := start(t, false)
-	h.cfg.AlertChannelID = "1" // unknown to nobody: the fake accepts any channel, so break the body instead
 	item := alertItem(61, deckhand.NoticeOpened, "")
-	item.Notice.Alert.Key.Host = strings.Repeat("h", 2000) // field value > 1024 is truncated, title > 256 too
+	item.Notice.Alert.Key.Host = strings.Repeat("h", 2000) // > 256 in the title, > 1024 in a field
 	if _, err := h.bot.Send(context.Background(), item); err != nil {
 		t.Fatalf("over-long values must be truncated, not rejected: %v", err)
+	}
+}
+
+func TestSendRejectionIsPermanent(t *testing.T) {
+	fake := discordtest.NewServer(t, token)
+	cfg := testConfig(fake)
+	cfg.Token = "revoked"
+	b, err := New(cfg, &fakeRouter{}, Options{APIBase: fake.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Send(context.Background(), alertItem(62, deckhand.NoticeOpened, ""))
+	if !errors.As(err, new(bot.Permanent)) || !strings.Contains(err.Error(), "401") {
+		t.Errorf("err = %v, want a permanent 401", err)
+	}
+	if strings.Contains(err.Error(), "revoked") {
+		t.Errorf("error text leaks the token: %v", err)
 	}
 }
 

@@ -298,7 +298,6 @@ var (
 	errUnknownWebhook     = &APIError{Code: 10015, Message: "Unknown Webhook"}
 	errInvalidToken       = &APIError{Code: 50027, Message: "Invalid Webhook Token"}
 	errUnknownMessage     = &APIError{Code: 10008, Message: "Unknown Message"}
-	errUnknownChannel     = &APIError{Code: 10003, Message: "Unknown Channel"}
 	errUnauthorized       = &APIError{Code: 0, Message: "401: Unauthorized"}
 	errNotAuthor          = &APIError{Code: 50005, Message: "Cannot edit a message authored by another user"}
 	errMethod             = &APIError{Code: 0, Message: "405: Method Not Allowed"}

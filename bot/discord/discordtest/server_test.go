@@ -15,10 +15,9 @@ import (
 const tok = "secret-token"
 
 type client struct {
-	t   *testing.T
-	s   *Server
-	ws  *websocket.Conn
-	seq int64
+	t  *testing.T
+	s  *Server
+	ws *websocket.Conn
 }
 
 func call(t *testing.T, s *Server, method, path string, body any, auth bool) (int, map[string]any) {
