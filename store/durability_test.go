@@ -208,7 +208,7 @@ func crashChild(path string) {
 func TestReadersNeverLocked(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := context.Background()
-	const snapshots, perSnap, readers = 500, 20, 8
+	const snapshots, perSnap, readers = 500, 10, 8
 
 	var done atomic.Bool
 	var reads atomic.Int64
@@ -250,7 +250,7 @@ func TestReadersNeverLocked(t *testing.T) {
 	}
 	// Other writers compete for the single write connection.
 	var wwg sync.WaitGroup
-	for w := range 3 {
+	for w := range 2 {
 		wwg.Add(1)
 		go func() {
 			defer wwg.Done()
