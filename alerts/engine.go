@@ -36,6 +36,8 @@ type Input struct {
 // Changed and Notices.
 type Result struct {
 	// Changed holds new (ID 0) or modified alerts, a closed one included.
+	// A notice about a new alert carries ID 0 too: the store sets it to the
+	// ID it assigns to the alert of the same key in the same transaction.
 	// An alert may come back from closed to pending or open with its ID
 	// kept: the same story re-opened within Cooldown.
 	Changed  []deckhand.Alert
@@ -183,6 +185,12 @@ func (e *Engine) suppressed(a deckhand.Alert, now time.Time, silences []deckhand
 }
 
 // Evaluate turns the snapshots and the active alerts into transitions.
+//
+// It is a function of the stored state: give it the alerts as stored after
+// the previous Result was persisted, and serialize evaluate-then-persist
+// (one goroutine), as two evaluations of the same stored state would both
+// announce what they find new. Evaluated again with the persisted result
+// and the same Now, or by a rebuilt Engine, it announces nothing twice.
 func (e *Engine) Evaluate(in Input) Result {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -516,7 +524,7 @@ func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bo
 			switch {
 			case !notifiedOpening(a):
 				if a.LastNotifiedAt.IsZero() || since >= e.cfg.Cooldown {
-					notify(deckhand.NoticeOpened, openedText(a))
+					notify(deckhand.NoticeOpened, openedText(a, e.cfg.Location))
 				}
 			case e.cfg.Repeat > 0 && since >= max(e.cfg.Repeat, e.cfg.Cooldown):
 				notify(deckhand.NoticeReminder, reminderText(a, now))

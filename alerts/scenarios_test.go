@@ -525,3 +525,38 @@ func TestOtherHostsAreLeftAlone(t *testing.T) {
 		t.Errorf("active %v", s.active())
 	}
 }
+
+func TestNoticeClockInConfiguredZone(t *testing.T) {
+	cfg := DefaultConfig()
+	loc := time.FixedZone("CEST", 2*3600)
+	cfg.Location = loc
+	s := newSim(t, cfg)
+	r := s.eval(host("nas", crashed("jellyfin")))
+	if len(r.Notices) != 1 || !strings.HasSuffix(r.Notices[0].Text, "— since 16:02") {
+		t.Errorf("notices %q, want the time in CEST", texts(r.Notices))
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	e, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			o := RestartOrder{Host: "nas", Container: "jellyfin", Attempt: 1, AlertKey: ckey("jellyfin", deckhand.AlertContainerDown)}
+			e.RestartDone(o, nil, t0)
+			a := deckhand.Alert{Key: o.AlertKey, State: deckhand.AlertOpen}
+			if _, _, err := e.Ack(a, "bob", t0); err != nil {
+				t.Error(err)
+			}
+			e.InMaintenance("nas", "", "jellyfin", t0)
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		e.Evaluate(Input{Now: t0.Add(time.Duration(i) * time.Second), Snapshots: snaps(host("nas", crashed("jellyfin", auto())))})
+	}
+	<-done
+}

@@ -23,12 +23,16 @@ func icon(s deckhand.Severity) string {
 	return "🔴"
 }
 
-func openedText(a deckhand.Alert) string {
+func openedText(a deckhand.Alert, loc *time.Location) string {
 	if a.Key.Container == "" {
 		// Host messages carry the cause, and the time is in the message's own timestamp.
 		return icon(a.Severity) + " " + a.Message
 	}
-	return fmt.Sprintf("%s %s — since %s", icon(a.Severity), a.Message, a.FirstSeenAt.Format("15:04"))
+	since := a.FirstSeenAt
+	if loc != nil {
+		since = since.In(loc)
+	}
+	return fmt.Sprintf("%s %s — since %s", icon(a.Severity), a.Message, since.Format("15:04"))
 }
 
 func reminderText(a deckhand.Alert, now time.Time) string {
