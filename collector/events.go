@@ -84,6 +84,9 @@ func ParseEvent(line []byte) (Event, error) {
 		if ev.Action == "health_status" {
 			ev.Health = parseHealth(rest)
 		}
+		if ev.Action == "" {
+			return Event{}, fmt.Errorf("docker events: empty action %q: %w", action, deckhand.ErrBadOutput)
+		}
 	}
 	for k, v := range e.Actor.Attributes {
 		if !eventAttrs[k] {
