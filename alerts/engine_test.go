@@ -107,7 +107,7 @@ func TestTransitions(t *testing.T) {
 			{at: 0, snaps: snaps(host("nas", crashed("jellyfin"))), want: opened, state: open},
 			{at: 59 * time.Minute, snaps: snaps(host("nas", crashed("jellyfin"))), state: open},
 			{at: 60 * time.Minute, snaps: snaps(host("nas", crashed("jellyfin"))), want: reminder, state: open,
-				text: "⏰ still down: nas/jellyfin is down (exited 137) (for 1h, not acked)"},
+				text: "⏰ reminder: nas/jellyfin is down (exited 137) (for 1h, not acked)"},
 			{at: 119 * time.Minute, snaps: snaps(host("nas", crashed("jellyfin"))), state: open},
 			{at: 120 * time.Minute, snaps: snaps(host("nas", crashed("jellyfin"))), want: reminder, state: open},
 			{at: 150 * time.Minute, ack: true, snaps: snaps(host("nas", crashed("jellyfin"))), state: acked},

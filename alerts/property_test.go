@@ -178,7 +178,15 @@ func checkProperties(t *testing.T, seed uint64, steps int) {
 		}
 		h.last, h.any = n, true
 	}
+	wantSeverity := map[deckhand.AlertKind]deckhand.Severity{
+		deckhand.AlertContainerDown: deckhand.SeverityError, deckhand.AlertRestartLoop: deckhand.SeverityError,
+		deckhand.AlertUnhealthy: deckhand.SeverityWarning, deckhand.AlertHostUnreachable: deckhand.SeverityCritical,
+		deckhand.AlertDaemonDown: deckhand.SeverityCritical,
+	}
 	for _, a := range s.alerts {
+		if a.Severity != wantSeverity[a.Key.Kind] {
+			t.Errorf("seed %d: alert %v has severity %q", seed, a.Key, a.Severity)
+		}
 		if a.State == deckhand.AlertClosed && a.ClosedAt.Before(a.FirstSeenAt) {
 			t.Errorf("seed %d: alert %d closed before it was seen: %+v", seed, a.ID, a)
 		}

@@ -560,3 +560,26 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	<-done
 }
+
+func TestRecentFromStoreReopensAfterRebuild(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	for _, st := range []struct {
+		at time.Duration
+		c  deckhand.Container
+	}{{0, crashed("jellyfin")}, {10 * time.Second, up("jellyfin")}, {70 * time.Second, up("jellyfin")}} {
+		s.now = t0.Add(st.at)
+		s.eval(host("nas", st.c))
+	}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.now = t0.Add(2 * time.Minute)
+	in := s.input(snaps(host("nas", crashed("jellyfin"))))
+	in.Recent = s.recent()
+	r := e.Evaluate(in)
+	if len(r.Notices) != 0 || len(r.Changed) != 1 || r.Changed[0].ID != 1 || r.Changed[0].State != open {
+		t.Errorf("notices %q changed %+v, want alert 1 re-opened quietly", texts(r.Notices), r.Changed)
+	}
+}

@@ -36,7 +36,7 @@ func openedText(a deckhand.Alert, loc *time.Location) string {
 }
 
 func reminderText(a deckhand.Alert, now time.Time) string {
-	return fmt.Sprintf("⏰ still %s: %s (for %s, not acked)", problemWord(a.Key.Kind), a.Message, humanDuration(a.Downtime(now)))
+	return fmt.Sprintf("⏰ reminder: %s (for %s, not acked)", a.Message, humanDuration(a.Downtime(now)))
 }
 
 func recoveredText(a deckhand.Alert) string {
