@@ -158,6 +158,9 @@ func TestSessionsAreBounded(t *testing.T) {
 	if got := c.Handshakes(); got != 1 {
 		t.Errorf("handshakes = %d, want 1", got)
 	}
+	if p := f.hosts[0].server.PeakSessions(); p != 2 {
+		t.Errorf("peak concurrent sessions = %d, want 2 (MaxSessions)", p)
+	}
 }
 
 func TestDockerPath(t *testing.T) {

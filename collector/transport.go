@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os/exec"
 	"sync"
 	"time"
@@ -126,7 +127,7 @@ func localResult(ctx context.Context, res result, err error, timeout time.Durati
 	case errors.As(err, &ee):
 		res.ExitCode = ee.ExitCode()
 		return res, nil
-	case errors.Is(err, exec.ErrNotFound):
+	case errors.Is(err, exec.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		return res, fmt.Errorf("%v: %w", err, deckhand.ErrDockerMissing)
 	}
 	return res, err

@@ -30,6 +30,7 @@ type Server struct {
 
 	handshakes atomic.Int64
 	sessions   atomic.Int64
+	peak       atomic.Int64
 	stall      atomic.Bool
 
 	mu     sync.Mutex
@@ -162,6 +163,12 @@ func (s *Server) handle(nc net.Conn, cfg *ssh.ServerConfig) {
 			continue
 		}
 		s.sessions.Add(1)
+		for n := int64(open.Load()); ; {
+			p := s.peak.Load()
+			if n <= p || s.peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
 		go func() {
 			defer open.Add(-1)
 			s.session(nc, ch, creqs)
@@ -243,6 +250,9 @@ func (s *Server) Handshakes() int64 { return s.handshakes.Load() }
 
 // Sessions counts session channels opened.
 func (s *Server) Sessions() int64 { return s.sessions.Load() }
+
+// PeakSessions is the most sessions ever open at once on one connection.
+func (s *Server) PeakSessions() int64 { return s.peak.Load() }
 
 // Commands returns every command line received, in order.
 func (s *Server) Commands() []string {
