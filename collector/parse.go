@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -607,14 +606,4 @@ func parsePair(s string) (int64, int64) {
 	x, _ := ParseSize(a)
 	y, _ := ParseSize(b)
 	return max(x, 0), max(y, 0)
-}
-
-// sortedKeys is used where output order must be stable.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
