@@ -327,6 +327,34 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("summary front page updates counts live", func(t *testing.T) {
+		cfg := fixtureConfig
+		cfg.DetailLimit = 3
+		sp := newTestPage(t, cfg)
+		sp.Update(fixtureView())
+		ssrv := httptest.NewServer(sp.Handler())
+		t.Cleanup(ssrv.Close)
+		stab := newTab(t, browser)
+		scon := watchConsole(t, stab)
+		if err := chromedp.Do(stab, chromedp.Navigate(ssrv.URL+"/")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "live.js to subscribe", func() bool { return sp.events.clients() == 1 })
+		v := fixtureView()
+		v.Containers[0].State = deckhand.StateExited // jellyfin, not listed on the summary
+		sp.Update(v)
+		_, err := chromedp.Run(stab, chromedp.Poll[bool](
+			`document.querySelector('[data-hostname="nas"] [data-field="counts"]').textContent === "1 up · 1 degraded · 1 down · 1 stopped"`+
+				` && !document.querySelector('[data-field="reload"]').hidden`,
+			chromedp.WithPollingTimeout(15*time.Second)))
+		if err != nil {
+			t.Fatalf("counts or reload notice did not update: %v", err)
+		}
+		if probs := scon.problems(); len(probs) > 0 {
+			t.Errorf("console problems: %q", probs)
+		}
+	})
+
 	if probs := con.problems(); len(probs) > 0 {
 		t.Errorf("console errors, warnings or CSP violations: %q", probs)
 	}

@@ -59,6 +59,8 @@ type hostView struct {
 	LastCollectAt time.Time
 	Projects      []*projectView
 	Count         int
+	Counts        map[string]int   // public containers by level
+	Problems      []*containerView // down or degraded, in display order
 }
 
 type projectView struct {
@@ -80,13 +82,8 @@ type barView struct {
 	Key     string // "24h", "7d", "30d", "90d"
 	Label   string // "24 hours"
 	Percent *float64
-	Aria    string
-	Buckets []bucketView
-}
-
-type bucketView struct {
-	Class string
-	Title string
+	buckets []deckhand.UptimeBucket
+	width   time.Duration // default bucket width
 }
 
 type incidentView struct {
@@ -239,8 +236,15 @@ func (p *Page) build(v View) (*snapshot, error) {
 			}
 			return strings.Compare(a.Name, b.Name)
 		})
+		hv.Counts = map[string]int{}
 		for _, pv := range hv.Projects {
 			slices.SortFunc(pv.Containers, func(a, b *containerView) int { return strings.Compare(a.Name, b.Name) })
+			for _, cv := range pv.Containers {
+				hv.Counts[cv.Level]++
+				if cv.Level == levelDown || cv.Level == levelDegraded {
+					hv.Problems = append(hv.Problems, cv)
+				}
+			}
 		}
 	}
 
@@ -448,22 +452,44 @@ func formatPercent(p *float64) string {
 const maxOutagesInLabel = 5
 
 func makeBar(key, label string, buckets []deckhand.UptimeBucket, width time.Duration) barView {
-	bv := barView{Key: key, Label: label, Buckets: make([]bucketView, len(buckets))}
+	bv := barView{Key: key, Label: label, buckets: buckets, width: width}
 	var up, down time.Duration
-	var outages []deckhand.Outage
-	for i, b := range buckets {
+	for _, b := range buckets {
 		up += b.Up
 		down += b.Down
-		outages = append(outages, b.Outages...)
-		w := b.Width
-		if w <= 0 {
-			w = width
-		}
-		bv.Buckets[i] = bucketView{Class: bucketClass(b), Title: bucketTitle(b, w)}
 	}
 	bv.Percent = percentOf(up, down)
+	return bv
+}
+
+// Buckets renders the <i> of every bucket. It runs only for containers a
+// page actually shows, and by hand rather than through the template engine
+// because it is the hot loop of rendering.
+func (bv barView) Buckets() template.HTML {
+	var html strings.Builder
+	html.Grow(len(bv.buckets) * 56)
+	for _, b := range bv.buckets {
+		w := b.Width
+		if w <= 0 {
+			w = bv.width
+		}
+		html.WriteString(`<i class="`)
+		html.WriteString(bucketClass(b))
+		html.WriteString(`" title="`)
+		html.WriteString(htmlEscaper.Replace(bucketTitle(b, w)))
+		html.WriteString(`"></i>`)
+	}
+	return template.HTML(html.String()) //nolint:gosec // every dynamic part is escaped above
+}
+
+// Aria is the accessible summary of the bar: the ratio and the outages.
+func (bv barView) Aria() string {
+	var outages []deckhand.Outage
+	for _, b := range bv.buckets {
+		outages = append(outages, b.Outages...)
+	}
 	var sb strings.Builder
-	sb.WriteString("Uptime over the last " + label + ": " + formatPercent(bv.Percent))
+	sb.WriteString("Uptime over the last " + bv.Label + ": " + formatPercent(bv.Percent))
 	outages = mergeOutages(outages)
 	switch n := len(outages); {
 	case n == 0 && bv.Percent != nil:
@@ -481,8 +507,7 @@ func makeBar(key, label string, buckets []deckhand.UptimeBucket, width time.Dura
 			sb.WriteString(outageText(o))
 		}
 	}
-	bv.Aria = sb.String()
-	return bv
+	return sb.String()
 }
 
 // mergeOutages joins the pieces of one outage that span several buckets.
@@ -507,6 +532,9 @@ func mergeOutages(in []deckhand.Outage) []deckhand.Outage {
 	}
 	return merged
 }
+
+// htmlEscaper escapes text for a double-quoted attribute.
+var htmlEscaper = strings.NewReplacer(`&`, "&amp;", `<`, "&lt;", `>`, "&gt;", `"`, "&#34;", `'`, "&#39;", "\n", "&#10;")
 
 func bucketClass(b deckhand.UptimeBucket) string {
 	r := b.Ratio()

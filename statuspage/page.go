@@ -45,6 +45,11 @@ type Config struct {
 	// Announcements are Markdown notices from the config file, shown before
 	// the ones posted from chat.
 	Announcements []string `toml:"announcements"`
+	// DetailLimit is how many public containers the front page lists with
+	// their uptime bars; above it the front page summarises each host and
+	// lists only the containers that need attention, and /host/{name} has
+	// the detail. 0 means 200.
+	DetailLimit int `toml:"detail_limit"`
 	// MaxEventClients bounds concurrent /events streams; 0 means 256.
 	MaxEventClients int `toml:"max_event_clients"`
 	// Gatherer is what /metrics serves (typically the registry given to
@@ -148,6 +153,9 @@ func New(cfg Config, logger *slog.Logger) (*Page, error) {
 	}
 	if strings.TrimSpace(cfg.Title) == "" {
 		cfg.Title = "Status"
+	}
+	if cfg.DetailLimit <= 0 {
+		cfg.DetailLimit = 200
 	}
 	if cfg.MaxEventClients <= 0 {
 		cfg.MaxEventClients = 256

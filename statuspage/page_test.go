@@ -561,3 +561,32 @@ func TestConcurrentUpdatesAndRequests(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+func TestSummaryFrontPage(t *testing.T) {
+	cfg := fixtureConfig
+	cfg.DetailLimit = 3 // the fixture has 7 public containers
+	p := newTestPage(t, cfg)
+	p.Update(fixtureView())
+	index := get(t, p.Handler(), "GET", "/", nil).Body.String()
+	for _, want := range []string{
+		"<main id=\"main\" class=\"wrap\" data-summary>",
+		`data-container="web"`, `data-container="nextcloud"`, // need attention
+		"2 up · 1 degraded · 1 stopped", // nas
+		"1 down · 1 in maintenance",     // vps
+		"1 unknown",                     // pi
+		`<a href="/host/nas">All services and uptime on nas</a>`,
+	} {
+		if !strings.Contains(index, want) {
+			t.Errorf("summary page lacks %q", want)
+		}
+	}
+	for _, detail := range []string{`data-container="jellyfin"`, `data-container="updater"`, `data-container="backup"`} {
+		if strings.Contains(index, detail) {
+			t.Errorf("summary page lists %s", detail)
+		}
+	}
+	host := get(t, p.Handler(), "GET", "/host/nas", nil).Body.String()
+	if !strings.Contains(host, `data-container="jellyfin"`) || strings.Contains(host, "data-summary") {
+		t.Error("host page is not the full detail")
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/yuin/goldmark"
@@ -98,6 +100,35 @@ type pageData struct {
 	CSS, JS    string
 	Favicon    string
 	HasContent bool
+	// Summary: the front page is too long to list every container (see
+	// Config.DetailLimit).
+	Summary bool
+}
+
+// hostBlock is what the "host" template renders.
+type hostBlock struct {
+	*hostView
+	Summary bool
+}
+
+// countOrder is the order, and the words, of a host's container counts.
+var countOrder = []struct{ level, word string }{
+	{levelUp, "up"}, {levelDegraded, "degraded"}, {levelDown, "down"},
+	{levelMaintenance, "in maintenance"}, {levelStopped, "stopped"}, {levelUnknown, "unknown"},
+}
+
+// countsText reads like "38 up · 1 down"; live.js builds the same words.
+func countsText(h *hostView) string {
+	var parts []string
+	for _, c := range countOrder {
+		if n := h.Counts[c.level]; n > 0 {
+			parts = append(parts, strconv.Itoa(n)+" "+c.word)
+		}
+	}
+	if len(parts) == 0 {
+		return "no public services"
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (p *Page) pageData(s *snapshot, host *hostView) pageData {
@@ -143,6 +174,7 @@ func (p *Page) pageData(s *snapshot, host *hostView) pageData {
 		}
 	}
 	d.HasContent = len(s.hosts) > 0
+	d.Summary = host == nil && len(s.containers) > p.cfg.DetailLimit
 	return d
 }
 
@@ -160,11 +192,13 @@ func (p *Page) funcs() template.FuncMap {
 			}
 			return t.UTC().Format(time.RFC3339)
 		},
-		"pct":     formatPercent,
-		"word":    func(level string) string { return levelWords[level] },
-		"overall": func(o string) string { return overallWords[o] },
-		"icon":    iconOf,
-		"hostURL": func(name string) string { return "/host/" + url.PathEscape(name) },
+		"pct":       formatPercent,
+		"counts":    func(b hostBlock) string { return countsText(b.hostView) },
+		"hostBlock": func(h *hostView, summary bool) hostBlock { return hostBlock{h, summary} },
+		"word":      func(level string) string { return levelWords[level] },
+		"overall":   func(o string) string { return overallWords[o] },
+		"icon":      iconOf,
+		"hostURL":   func(name string) string { return "/host/" + url.PathEscape(name) },
 		"healthWord": func(h string) string {
 			switch h {
 			case "healthy":

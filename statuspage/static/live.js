@@ -12,6 +12,18 @@
   var HEALTH = { healthy: 'Healthy', unhealthy: 'Unhealthy', starting: 'Starting' };
   var PERIODS = { '24h': 'uptime_24h', '7d': 'uptime_7d', '30d': 'uptime_30d', '90d': 'uptime_90d' };
 
+  var COUNTS = [['up', 'up'], ['degraded', 'degraded'], ['down', 'down'],
+    ['maintenance', 'in maintenance'], ['stopped', 'stopped'], ['unknown', 'unknown']];
+
+  // Same words as the server's countsText.
+  function countsText(containers) {
+    var n = {};
+    containers.forEach(function (c) { n[c.status] = (n[c.status] || 0) + 1; });
+    var parts = [];
+    COUNTS.forEach(function (k) { if (n[k[0]]) { parts.push(n[k[0]] + ' ' + k[1]); } });
+    return parts.length ? parts.join(' \u00b7 ') : 'no public services';
+  }
+
   function icon(level) {
     switch (level) {
       case 'up': case 'operational': return 'ok';
@@ -68,6 +80,8 @@
   function apply(doc) {
     var main = document.getElementById('main');
     var scope = main ? main.getAttribute('data-scope-host') : null;
+    // A summarised front page shows only the containers that need attention.
+    var summary = !!(main && main.hasAttribute('data-summary'));
     var banner = document.querySelector('[data-overall]');
     if (banner) {
       banner.setAttribute('data-overall', doc.overall);
@@ -84,9 +98,13 @@
       setLevel(pill, 'lv-', h.status);
       setText(field(pill, 'status-text'), WORDS[h.status] || h.status);
       setTime(field(hostEl, 'checked'), h.last_collect_at);
+      setText(field(hostEl, 'counts'), countsText(h.containers));
       h.containers.forEach(function (c) {
         var row = hostEl.querySelector('[data-container="' + CSS.escape(c.name) + '"]');
-        if (!row) { changed = true; return; }
+        if (!row) {
+          if (!summary || c.status === 'down' || c.status === 'degraded') { changed = true; }
+          return;
+        }
         seen++;
         updateRow(row, c);
       });
