@@ -71,7 +71,7 @@ type alertsSection struct {
 	UnhealthyGrace    duration            `toml:"unhealthy_grace"`
 	HostGrace         duration            `toml:"host_grace"`
 	Cooldown          duration            `toml:"cooldown"`
-	Repeat            duration            `toml:"repeat"`
+	Repeat            *duration           `toml:"repeat"`
 	RestartLoopCount  int                 `toml:"restart_loop_count"`
 	RestartLoopWindow duration            `toml:"restart_loop_window"`
 	AutoRestart       autoRestartSection  `toml:"auto_restart"`
@@ -123,15 +123,18 @@ type commandsSection struct {
 }
 
 type ntfySection struct {
-	Server    string         `toml:"server"`
-	Topic     string         `toml:"topic"`
-	Token     secret         `toml:"token"`
-	TokenFile string         `toml:"token_file"`
-	User      string         `toml:"user"`
-	Password  secret         `toml:"password"`
-	Actions   bool           `toml:"actions"`
-	Priority  map[string]int `toml:"priority"`
-	Timeout   duration       `toml:"timeout"`
+	Server    string `toml:"server"`
+	Topic     string `toml:"topic"`
+	Token     secret `toml:"token"`
+	TokenFile string `toml:"token_file"`
+	User      string `toml:"user"`
+	Password  secret `toml:"password"`
+	Actions   bool   `toml:"actions"`
+	// ActionsRole is the role lent to whoever taps an ntfy action: anyone
+	// subscribed to the topic can.
+	ActionsRole string         `toml:"actions_role"`
+	Priority    map[string]int `toml:"priority"`
+	Timeout     duration       `toml:"timeout"`
 }
 
 type discordSection struct {
@@ -485,6 +488,13 @@ func (c *fileConfig) validate(name string) configErrors {
 		if n.Server != "" {
 			if u, err := url.Parse(n.Server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				bad("ntfy.server", "%q is not an http(s) URL", n.Server)
+			}
+		}
+		if n.ActionsRole != "" {
+			if r, err := deckhand.ParseRole(n.ActionsRole); err != nil {
+				bad("ntfy.actions_role", "%v", err)
+			} else if r > deckhand.RoleOperator {
+				bad("ntfy.actions_role", "at most operator: anyone who can read the topic can tap a button")
 			}
 		}
 		for sev, p := range n.Priority {

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/collector"
+	"github.com/deckhand/deckhand/commands"
+)
+
+// dockerActions gives the router the collector's actions with the router's
+// Stat type.
+type dockerActions struct{ *collector.Collector }
+
+func (a dockerActions) Stats(ctx context.Context, host string) ([]commands.Stat, error) {
+	st, err := a.Collector.Stats(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]commands.Stat, len(st))
+	for i, s := range st {
+		out[i] = commands.Stat{Name: s.Name, CPUPercent: s.CPUPercent, MemUsage: s.MemUsage, MemLimit: s.MemLimit,
+			MemPercent: s.MemPercent, NetIO: humanIO(s.NetRx, s.NetTx), BlockIO: humanIO(s.BlockRead, s.BlockWrite), PIDs: s.PIDs}
+	}
+	return out, nil
+}
+
+// alertActions acks through the engine (which decides the notice) and the
+// store (which persists both in one transaction).
+type alertActions struct{ d *daemon }
+
+func (a alertActions) ActiveAlerts(ctx context.Context) ([]deckhand.Alert, error) {
+	return a.d.store.ActiveAlerts(ctx)
+}
+
+func (a alertActions) AddSilence(ctx context.Context, s deckhand.Silence) (int64, error) {
+	return a.d.store.AddSilence(ctx, s)
+}
+
+func (a alertActions) Ack(ctx context.Context, id int64, by string) (deckhand.Alert, error) {
+	d := a.d
+	d.evalMu.Lock()
+	defer d.evalMu.Unlock()
+	cur, err := d.store.Alert(ctx, id)
+	if err != nil {
+		return deckhand.Alert{}, err
+	}
+	acked, notice, err := d.engine.Ack(cur, by, d.now())
+	if err != nil {
+		return deckhand.Alert{}, err
+	}
+	var notices []deckhand.Notice
+	if notice != nil {
+		notices = append(notices, *notice)
+	}
+	if err := d.store.ApplyAlerts(ctx, []deckhand.Alert{acked}, notices, d.platforms); err != nil {
+		return deckhand.Alert{}, err
+	}
+	d.kick()
+	go d.refreshPage(context.WithoutCancel(ctx), false)
+	return acked, nil
+}
+
+// announcer stores an announcement and shows it on the page at once.
+type announcer struct{ d *daemon }
+
+func (a announcer) AddAnnouncement(ctx context.Context, an deckhand.Announcement) (int64, error) {
+	id, err := a.d.store.AddAnnouncement(ctx, an)
+	if err == nil {
+		go a.d.refreshPage(context.WithoutCancel(ctx), false)
+	}
+	return id, err
+}
+
+func promhttpHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+func humanIO(in, out int64) string { return humanBytes(in) + " / " + humanBytes(out) }
+
+func humanBytes(n int64) string {
+	const unit = 1000 // docker stats prints decimal units
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f%cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
