@@ -146,6 +146,8 @@ type discordSection struct {
 	Roles          map[string]string   `toml:"roles"`
 	Users          map[string]string   `toml:"users"`
 	RoleHosts      map[string][]string `toml:"role_hosts"`
+	// APIBase replaces https://discord.com (a proxy, or a test fake).
+	APIBase string `toml:"api_base"`
 }
 
 type telegramSection struct {
@@ -155,6 +157,8 @@ type telegramSection struct {
 	Users          map[string]string   `toml:"users"`
 	UserHosts      map[string][]string `toml:"user_hosts"`
 	ChatAdminsRole string              `toml:"chat_admins_role"`
+	// APIURL replaces https://api.telegram.org (a local Bot API server).
+	APIURL string `toml:"api_url"`
 }
 
 // duration decodes "30s", "5m", "1h30m", and "1d"/"7d" day counts.

@@ -55,6 +55,13 @@ type daemon struct {
 
 	triggers map[string]chan struct{} // per host: re-collect now (events, actions)
 
+	// ln, when set before run, is used instead of listening on
+	// statuspage.listen (tests pass a 127.0.0.1:0 listener).
+	ln net.Listener
+	// started is closed once the first full collection is stored and the
+	// workers are running.
+	started chan struct{}
+
 	lastSample time.Time // availability recording; guarded by evalMu
 	uptimeMu   sync.Mutex
 	uptimeAt   time.Time
@@ -63,7 +70,7 @@ type daemon struct {
 
 // newDaemon opens the store and builds every part; nothing runs yet.
 func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots bool) (*daemon, error) {
-	d := &daemon{cfg: cfg, log: log, now: time.Now, snaps: map[string]deckhand.Snapshot{}, triggers: map[string]chan struct{}{}}
+	d := &daemon{cfg: cfg, log: log, now: time.Now, snaps: map[string]deckhand.Snapshot{}, triggers: map[string]chan struct{}{}, started: make(chan struct{})}
 	var err error
 	d.store, err = store.Open(ctx, cfg.Data)
 	if err != nil {
@@ -115,7 +122,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 		_ = role
 	}
 	if cfg.Discord.Token.value != "" {
-		b, err := discord.New(cfg.discordConfig(), d.router, discord.Options{Logger: log.With("part", "discord"), HTTPClient: httpClient()})
+		b, err := discord.New(cfg.discordConfig(), d.router, discord.Options{Logger: log.With("part", "discord"), HTTPClient: httpClient(), APIBase: cfg.Discord.APIBase})
 		if err != nil {
 			d.close()
 			return nil, err
@@ -184,9 +191,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // run serves until ctx ends, then shuts down in order: stop taking work,
 // let in-flight deliveries finish, close the store last.
 func (d *daemon) run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", d.cfg.Status.Listen)
-	if err != nil {
-		return fmt.Errorf("status page: %w", err)
+	ln := d.ln
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", d.cfg.Status.Listen); err != nil {
+			return fmt.Errorf("status page: %w", err)
+		}
 	}
 	d.log.Info("deckhand started", "hosts", len(d.hosts), "database", d.cfg.Data,
 		"status_page", "http://"+ln.Addr().String(), "notify", d.platforms)
@@ -247,9 +257,10 @@ func (d *daemon) run(ctx context.Context) error {
 	every(time.Minute, func() { d.maintain(gctx) })
 	every(d.cfg.Collector.Retention.or(time.Hour), func() { d.prune(gctx) })
 	c.Start()
+	close(d.started)
 	<-gctx.Done()
 	<-c.Stop().Done()
-	err = g.Wait()
+	err := g.Wait()
 	d.log.Info("deckhand stopped")
 	return err
 }
