@@ -3,10 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/collector"
@@ -75,10 +71,6 @@ func (a announcer) AddAnnouncement(ctx context.Context, an deckhand.Announcement
 		go a.d.refreshPage(context.WithoutCancel(ctx), false)
 	}
 	return id, err
-}
-
-func promhttpHandler(reg *prometheus.Registry) http.Handler {
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
 func humanIO(in, out int64) string { return humanBytes(in) + " / " + humanBytes(out) }

@@ -143,7 +143,9 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 		Logger:  log.With("part", "outbox"),
 		Metrics: d.metrics.NotificationSent,
 	})
-	d.page, err = statuspage.New(cfg.statusConfig(), log.With("part", "statuspage"))
+	scfg := cfg.statusConfig()
+	scfg.Gatherer = d.reg
+	d.page, err = statuspage.New(scfg, log.With("part", "statuspage"))
 	if err != nil {
 		d.close()
 		return nil, err
@@ -202,7 +204,6 @@ func (d *daemon) run(ctx context.Context) error {
 		"status_page", "http://"+ln.Addr().String(), "notify", d.platforms)
 
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttpHandler(d.reg))
 	if d.cfg.Ntfy.Topic != "" {
 		_, role := d.cfg.ntfyConfig()
 		mux.Handle("/hooks/ntfy", ntfy.CallbackHandler(d.router.TokenHandler(role), d.log.With("part", "ntfy")))
@@ -219,6 +220,7 @@ func (d *daemon) run(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		<-gctx.Done()
+		d.page.Close() // ends /events streams, which Shutdown would wait for
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return srv.Shutdown(sctx)
