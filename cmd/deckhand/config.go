@@ -72,6 +72,7 @@ type alertsSection struct {
 	HostGrace         duration            `toml:"host_grace"`
 	Cooldown          duration            `toml:"cooldown"`
 	Repeat            *duration           `toml:"repeat"`
+	RecoveryHold      duration            `toml:"recovery_hold"`
 	RestartLoopCount  int                 `toml:"restart_loop_count"`
 	RestartLoopWindow duration            `toml:"restart_loop_window"`
 	AutoRestart       autoRestartSection  `toml:"auto_restart"`

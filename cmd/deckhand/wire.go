@@ -55,6 +55,7 @@ func (c *fileConfig) alertsConfig() alerts.Config {
 	set(&cfg.UnhealthyGrace, a.UnhealthyGrace)
 	set(&cfg.HostGrace, a.HostGrace)
 	set(&cfg.Cooldown, a.Cooldown)
+	set(&cfg.RecoveryHold, a.RecoveryHold)
 	set(&cfg.RestartLoopWindow, a.RestartLoopWindow)
 	set(&cfg.AutoRestart.Window, a.AutoRestart.Window)
 	cfg.CrashGrace = a.CrashGrace.Duration
