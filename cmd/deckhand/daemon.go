@@ -99,7 +99,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	d.router, err = commands.NewRouter(commands.Deps{
 		Inventory: d.store, Docker: dockerActions{d.coll}, Alerts: alertActions{d}, Audit: d.store,
 		Hosts: d.store, Announcer: announcer{d}, Refresher: d,
-	}, cfg.commandsConfig(cfg.buttonSecret(log)), commands.Options{Logger: log.With("part", "commands")})
+	}, cfg.commandsConfig(cfg.buttonSecret(log, withBots)), commands.Options{Logger: log.With("part", "commands")})
 	if err != nil {
 		d.close()
 		return nil, err

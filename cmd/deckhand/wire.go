@@ -90,13 +90,17 @@ func (c *fileConfig) alertsConfig() alerts.Config {
 }
 
 // buttonSecret is the configured HMAC key, or a random one for this run.
-func (c *fileConfig) buttonSecret(log *slog.Logger) []byte {
+func (c *fileConfig) buttonSecret(log *slog.Logger, daemon bool) []byte {
 	if c.Secret.value != "" {
 		return []byte(c.Secret.value)
 	}
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	log.Warn("no secret configured: buttons and ntfy actions stop working when deckhand restarts; set secret in the config")
+	level := slog.LevelDebug // `deckhand exec` has no buttons that outlive it
+	if daemon {
+		level = slog.LevelWarn
+	}
+	log.Log(context.Background(), level, "no secret configured: buttons and ntfy actions stop working when deckhand restarts; set secret in the config")
 	return b
 }
 
@@ -177,7 +181,6 @@ func fmtHost(h collector.HostConfig) string {
 	return fmt.Sprintf("ssh %s@%s", h.User, h.Address)
 }
 
-var _ = context.Background
 
 // platforms lists the notification channels configured, in delivery order.
 // Every process sharing the database (the daemon, `deckhand exec`) enqueues
