@@ -181,7 +181,6 @@ func fmtHost(h collector.HostConfig) string {
 	return fmt.Sprintf("ssh %s@%s", h.User, h.Address)
 }
 
-
 // platforms lists the notification channels configured, in delivery order.
 // Every process sharing the database (the daemon, `deckhand exec`) enqueues
 // for all of them; only the daemon delivers.
