@@ -1,0 +1,62 @@
+package collector_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/collector"
+	"github.com/deckhand/deckhand/internal/dockertest"
+)
+
+// TestIntegrationLocal collects the real engine through the local transport.
+func TestIntegrationLocal(t *testing.T) {
+	f := startFixture(t)
+	const host = "local"
+	c := newCollector(t, collector.HostConfig{Name: host, Transport: collector.TransportLocal})
+	ctx := context.Background()
+
+	t.Run("snapshot matches docker inspect", func(t *testing.T) {
+		snap := c.Collect(ctx, host, true)
+		assertMatchesDocker(t, snap, host, f.names()...)
+		assertFixtureDomain(t, snap, f)
+		if !snap.Full {
+			t.Errorf("full collect: Full = false")
+		}
+		want := strings.TrimSpace(dockertest.Docker(t, "version", "--format", "{{.Server.Version}}"))
+		if snap.Host.DockerVersion != want {
+			t.Errorf("DockerVersion %q, docker version says %q", snap.Host.DockerVersion, want)
+		}
+		img := dockertest.BuildImage(t)
+		found := false
+		for _, im := range snap.Images {
+			for _, tag := range im.RepoTags {
+				found = found || tag == img
+			}
+		}
+		if !found {
+			t.Errorf("full snapshot lists %d images, none tagged %s", len(snap.Images), img)
+		}
+	})
+
+	t.Run("logs", func(t *testing.T) {
+		out, err := c.Logs(ctx, host, f.crash.Name, 50)
+		if err != nil || !strings.Contains(out, "exiting with code 3") {
+			t.Fatalf("Logs = %q, %v", out, err)
+		}
+	})
+
+	t.Run("hostile references", func(t *testing.T) {
+		assertHostileRefsHarmless(t, c, host)
+	})
+
+	t.Run("docker path wrong", func(t *testing.T) {
+		bad := newCollector(t, collector.HostConfig{Name: host, Transport: collector.TransportLocal, DockerPath: "/nonexistent/docker"})
+		snap := bad.Collect(ctx, host, false)
+		if !errors.Is(snap.Err, deckhand.ErrDockerMissing) || snap.Host.Status != deckhand.HostDockerMissing {
+			t.Fatalf("err %v status %s, want docker_missing", snap.Err, snap.Host.Status)
+		}
+	})
+}
