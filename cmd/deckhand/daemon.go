@@ -84,6 +84,8 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	for _, h := range hostCfgs {
 		if h.Enabled {
 			d.hosts = append(d.hosts, h.Name)
+			// Made here, read-only afterwards: Refresh may run on any goroutine.
+			d.triggers[h.Name] = make(chan struct{}, 1)
 		}
 	}
 	d.coll, err = collector.New(hostCfgs, collector.Options{Logger: log.With("part", "collector"), Concurrency: cfg.Collector.Concurrency})
@@ -242,8 +244,7 @@ func (d *daemon) run(ctx context.Context) error {
 	d.cycle(gctx, true)
 
 	for _, h := range d.hosts {
-		ch := make(chan struct{}, 1)
-		d.triggers[h] = ch
+		ch := d.triggers[h]
 		g.Go(func() error { d.hostWorker(gctx, h, ch); return nil })
 		if d.cfg.Collector.Events == nil || *d.cfg.Collector.Events {
 			g.Go(func() error { d.watchEvents(gctx, h); return nil })
