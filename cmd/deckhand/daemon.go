@@ -271,7 +271,7 @@ func (d *daemon) run(ctx context.Context) error {
 // cycle collects every enabled host (containers; images and volumes too
 // when full), then evaluates alerts once and refreshes the page.
 func (d *daemon) cycle(ctx context.Context, full bool) {
-	snaps := d.coll.CollectAll(ctx, full)
+	snaps := d.collectAll(ctx, full)
 	if ctx.Err() != nil {
 		return
 	}
@@ -284,9 +284,34 @@ func (d *daemon) cycle(ctx context.Context, full bool) {
 
 func (d *daemon) inventory(ctx context.Context) { d.cycle(ctx, true) }
 
+// collectAll collects every host that is enabled in the store (an admin can
+// /disable-host one for maintenance), at most collector.concurrency at a time.
+func (d *daemon) collectAll(ctx context.Context, full bool) []deckhand.Snapshot {
+	snaps := make([]deckhand.Snapshot, len(d.hosts))
+	var g errgroup.Group
+	g.SetLimit(max(d.cfg.Collector.Concurrency, 16))
+	for i, h := range d.hosts {
+		g.Go(func() error {
+			snaps[i] = d.collectOne(ctx, h, full)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return snaps
+}
+
+func (d *daemon) collectOne(ctx context.Context, host string, full bool) deckhand.Snapshot {
+	if h, err := d.store.Host(ctx, host); err == nil && !h.Enabled {
+		now := d.now()
+		return deckhand.Snapshot{Host: deckhand.Host{Name: host, Status: deckhand.HostDisabled, LastCollectAt: now},
+			CollectedAt: now, Err: fmt.Errorf("%s: %w", host, deckhand.ErrHostDisabled)}
+	}
+	return d.coll.Collect(ctx, host, full)
+}
+
 // collectHost re-collects one host now (after an event or an action).
 func (d *daemon) collectHost(ctx context.Context, host string) {
-	s := d.coll.Collect(ctx, host, false)
+	s := d.collectOne(ctx, host, false)
 	if ctx.Err() != nil {
 		return
 	}
@@ -296,6 +321,13 @@ func (d *daemon) collectHost(ctx context.Context, host string) {
 }
 
 func (d *daemon) record(ctx context.Context, s deckhand.Snapshot) {
+	if errors.Is(s.Err, deckhand.ErrHostDisabled) {
+		// Keep the host's last facts; the alert engine freezes a disabled host.
+		d.snapMu.Lock()
+		d.snaps[s.Host.Name] = s
+		d.snapMu.Unlock()
+		return
+	}
 	if err := d.store.SaveSnapshot(ctx, s); err != nil {
 		d.log.Error("save snapshot", "host", s.Host.Name, "err", err)
 	}

@@ -45,7 +45,7 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer d.close()
 	// A fresh look at the hosts, so that names resolve even when no daemon
 	// has collected into this database yet.
-	for _, s := range d.coll.CollectAll(ctx, false) {
+	for _, s := range d.collectAll(ctx, false) {
 		d.record(ctx, s)
 	}
 	actor := deckhand.Actor{Platform: deckhand.PlatformCLI, UserID: currentUser(), Name: currentUser(), Role: deckhand.RoleAdmin}
