@@ -289,7 +289,11 @@ func (d *daemon) inventory(ctx context.Context) { d.cycle(ctx, true) }
 func (d *daemon) collectAll(ctx context.Context, full bool) []deckhand.Snapshot {
 	snaps := make([]deckhand.Snapshot, len(d.hosts))
 	var g errgroup.Group
-	g.SetLimit(max(d.cfg.Collector.Concurrency, 16))
+	limit := d.cfg.Collector.Concurrency
+	if limit <= 0 {
+		limit = 16
+	}
+	g.SetLimit(limit)
 	for i, h := range d.hosts {
 		g.Go(func() error {
 			snaps[i] = d.collectOne(ctx, h, full)
