@@ -1,0 +1,82 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/bot"
+)
+
+// Send delivers one alert notice to the alert chat and returns its
+// reference "chatID/messageID". With item.Ref set it edits that message
+// instead (ack, recovery: new text, buttons updated or removed); an edit
+// that changes nothing counts as delivered, and a message that can no
+// longer be edited is replaced by a new one. A 429 comes back as
+// bot.RetryAfter, a rejection as bot.Permanent.
+func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error) {
+	n := item.Notice
+	text, plainLen := renderNotice(n)
+	if plainLen > maxText {
+		return "", bot.Permanent{Err: fmt.Errorf("telegram: notice renders to %d characters: %w", plainLen, deckhand.ErrInvalidInput)}
+	}
+	kb := noKeyboard()
+	if wantsButtons(n.Kind) && n.Alert.ID != 0 {
+		if k := keyboard(b.router.AlertButtons(n.Alert)); k != nil {
+			kb = k
+		}
+	}
+
+	if item.Ref != "" {
+		chatID, msgID, ok := parseRef(item.Ref)
+		if !ok {
+			return "", bot.Permanent{Err: fmt.Errorf("telegram: bad message reference %q: %w", item.Ref, deckhand.ErrInvalidInput)}
+		}
+		if err := b.limit.wait(ctx, chatID); err != nil {
+			return "", err
+		}
+		_, err := b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: chatID, MessageID: msgID, Text: text, ParseMode: models.ParseModeHTML, ReplyMarkup: kb})
+		switch {
+		case err == nil:
+			return item.Ref, nil
+		case strings.Contains(err.Error(), "message is not modified"):
+			// Already shows this: a retry after a lost response.
+			return item.Ref, nil
+		case strings.Contains(err.Error(), "message to edit not found"), strings.Contains(err.Error(), "message can't be edited"):
+			b.log.Info("telegram: alert message gone, posting a new one", "ref", item.Ref)
+		default:
+			return "", b.failed(chatID, err)
+		}
+	}
+
+	chatID := b.cfg.AlertChatID
+	if err := b.limit.wait(ctx, chatID); err != nil {
+		return "", err
+	}
+	params := &tgbot.SendMessageParams{ChatID: chatID, Text: text, ParseMode: models.ParseModeHTML}
+	if len(kb.InlineKeyboard) > 0 {
+		params.ReplyMarkup = kb
+	}
+	if n.Kind == deckhand.NoticeRecovered || n.Kind == deckhand.NoticeAcked {
+		// Good news need not buzz anyone's phone.
+		params.DisableNotification = true
+	}
+	m, err := b.api.SendMessage(ctx, params)
+	if err != nil {
+		return "", b.failed(chatID, err)
+	}
+	return chatRef(chatID, m.ID), nil
+}
+
+// failed classifies a delivery error, remembering a 429 so that replies to
+// commands in the same chat wait too.
+func (b *Bot) failed(chatID int64, err error) error {
+	if d, ok := retryAfter(err); ok {
+		b.limit.block(chatID, d)
+	}
+	return b.classify(err)
+}
