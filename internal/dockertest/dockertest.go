@@ -207,7 +207,14 @@ func buildImage() (string, error) {
 	// running the tests; the import path resolves from any package's
 	// directory inside the module.
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, testappPkg)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	// -race (say, from GOFLAGS) needs cgo; the image needs a static binary.
+	var goflags []string
+	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+		if f != "-race" {
+			goflags = append(goflags, f)
+		}
+	}
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH, "GOFLAGS="+strings.Join(goflags, " "))
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s: %w: %s", testappPkg, err, out)
 	}

@@ -381,7 +381,13 @@ func (s *Server) Restart(t testing.TB) {
 }
 
 // Log returns what sshd has written so far (LogLevel VERBOSE).
-func (s *Server) Log() string { return s.Log() }
+func (s *Server) Log() string {
+	b, err := os.ReadFile(s.logFile)
+	if err != nil {
+		return fmt.Sprintf("(no sshd log: %v)", err)
+	}
+	return string(b)
+}
 
 // ClientConfig returns an x/crypto/ssh client configuration that logs in
 // with KeyFile and checks the host against KnownHostsFile.

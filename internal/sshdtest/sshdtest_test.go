@@ -191,3 +191,20 @@ func TestStopKillsSessions(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestLogRecordsAuthentication(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Options{})
+	c, err := ssh.Dial("tcp", srv.Addr, srv.ClientConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	// LogLevel VERBOSE logs accepted keys; the log is what a failing
+	// integration test prints.
+	for i := 0; !strings.Contains(srv.Log(), "Accepted publickey for "+srv.User); i++ {
+		if i == 100 {
+			t.Fatalf("sshd log lacks the accepted login:\n%s", srv.Log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
