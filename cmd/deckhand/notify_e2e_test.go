@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestE2EOutboxSurvivesFailuresAndRestarts(t *testing.T) {
 		for _, a := range active {
 			open = open || (a.Key.Container == c.Name && a.State == deckhand.AlertOpen)
 		}
-		return open && fake.Requests() >= 1, "requests " + itoa(fake.Requests())
+		return open && fake.Requests() >= 1, "requests " + strconv.Itoa(fake.Requests())
 	})
 	first.stop(t)
 	if got := about(fake.Messages(), "localbox", c.Name); len(got) != 0 {
@@ -129,9 +130,20 @@ func TestE2EOutboxSurvivesFailuresAndRestarts(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	third.stop(t)
 
+	// Order is not asserted: across a restart a recovery that is due may
+	// overtake an alert still inside its backoff (documented in bot).
 	got := about(fake.Messages(), "localbox", c.Name)
-	if len(got) != 2 || !strings.HasSuffix(got[0].Title, "is down") || !strings.HasPrefix(got[1].Title, "Recovered") {
-		t.Errorf("ntfy got %s, want exactly [down, recovered] in order", titles(got))
+	downs, recs := 0, 0
+	for _, m := range got {
+		switch {
+		case strings.HasSuffix(m.Title, "is down"):
+			downs++
+		case strings.HasPrefix(m.Title, "Recovered"):
+			recs++
+		}
+	}
+	if len(got) != 2 || downs != 1 || recs != 1 {
+		t.Errorf("ntfy got %s, want exactly one down and one recovered", titles(got))
 	}
 	depth, err := st.OutboxDepth(t.Context())
 	if err != nil {
@@ -144,7 +156,3 @@ func TestE2EOutboxSurvivesFailuresAndRestarts(t *testing.T) {
 		t.Errorf("integrity: %v", err)
 	}
 }
-
-func itoa(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + formatInt(n)) }
-
-func formatInt(n int) string { return time.Duration(n).String()[:len(time.Duration(n).String())-2] }
