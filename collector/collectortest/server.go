@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -27,6 +28,8 @@ type Server struct {
 	ln         net.Listener
 	authorized ssh.PublicKey
 	user       string
+
+	rtt, jitter time.Duration
 
 	handshakes atomic.Int64
 	sessions   atomic.Int64
@@ -76,6 +79,9 @@ func Start(engine *Engine, opts ...Option) (*Server, error) {
 	s := &Server{Addr: ln.Addr().String(), HostKey: signer.PublicKey(), engine: engine, ln: ln, conns: map[net.Conn]struct{}{}}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.rtt > 0 || s.jitter > 0 {
+		s.ln = &delayListener{Listener: ln, half: s.rtt / 2, jitter: s.jitter}
 	}
 	cfg := &ssh.ServerConfig{
 		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
