@@ -236,6 +236,14 @@ func (s *Server) Calls(method string) int {
 	return s.calls[strings.ToLower(method)]
 }
 
+// WaitCalls waits until method has been called at least n times.
+func (s *Server) WaitCalls(t testing.TB, method string, n int, timeout time.Duration) {
+	t.Helper()
+	if !s.wait(timeout, func() bool { return s.calls[strings.ToLower(method)] >= n }) {
+		t.Fatalf("telegramtest: %s called %d times, want %d within %s", method, s.Calls(method), n, timeout)
+	}
+}
+
 // Commands returns the last command list set with setMyCommands.
 func (s *Server) Commands() []BotCommand {
 	s.mu.Lock()
@@ -547,7 +555,12 @@ func readParams(r *http.Request) (params, error) {
 			}
 		}
 	case "multipart/form-data":
-		if err := r.ParseMultipartForm(maxUpload); err != nil {
+		// Clients (go-telegram/bot among them) send parameterless calls as
+		// a multipart body with no parts at all; Telegram takes that as
+		// "no parameters".
+		if err := r.ParseMultipartForm(maxUpload); errors.Is(err, io.EOF) || (err != nil && strings.Contains(err.Error(), "EOF")) {
+			return p, nil
+		} else if err != nil {
 			return p, &apiError{code: http.StatusRequestEntityTooLarge, desc: "Request Entity Too Large"}
 		}
 		for k, v := range r.MultipartForm.Value {
@@ -586,6 +599,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	method = strings.ToLower(method)
 	s.mu.Lock()
 	s.calls[method]++
+	s.notify()
 	s.mu.Unlock()
 	p, err := readParams(r)
 	if err != nil {
