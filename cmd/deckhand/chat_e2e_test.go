@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/bot/discord/discordtest"
+	"github.com/deckhand/deckhand/bot/telegram/telegramtest"
 	"github.com/deckhand/deckhand/internal/dockertest"
 	"github.com/deckhand/deckhand/internal/sshdtest"
 	"github.com/deckhand/deckhand/store"
@@ -165,4 +167,131 @@ func findAudit(t *testing.T, st *store.Store, user string, action deckhand.Actio
 
 func containerExists(name string) bool {
 	return exec.Command("docker", "inspect", "--type", "container", name).Run() == nil
+}
+
+const (
+	tgToken    = "123456:e2e-telegram-token-ABCDEFGHIJ"
+	tgChat     = int64(-1001234567890)
+	tgOperator = int64(1001)
+	tgViewer   = int64(1002)
+	tgAdmin    = int64(1003)
+)
+
+func telegramTOML(fake *telegramtest.Server) string {
+	return fmt.Sprintf(`
+[telegram]
+token = %q
+alert_chat_id = %d
+api_url = %q
+
+[telegram.users]
+"%d" = "operator"
+"%d" = "viewer"
+"%d" = "admin"
+`, tgToken, tgChat, fake.URL(), tgOperator, tgViewer, tgAdmin)
+}
+
+func tgButton(m telegramtest.Message, prefix string) (telegramtest.Button, bool) {
+	for _, b := range m.Buttons() {
+		if strings.HasPrefix(b.Text, prefix) {
+			return b, true
+		}
+	}
+	return telegramtest.Button{}, false
+}
+
+// TestE2ETelegramRestartFromAlert is issue 4 on Telegram: the same story
+// as on Discord, through the real engine behind a real sshd.
+func TestE2ETelegramRestartFromAlert(t *testing.T) {
+	requireDocker(t)
+	sshd := sshdtest.Start(t, sshdtest.Options{})
+	fake := telegramtest.New(t, tgToken, telegramtest.Options{})
+	fake.AddChat(tgChat, "supergroup")
+	host := sshHost("nas", sshd)
+	env := newEnv(t, e2eConfig{Hosts: []hostBlock{host}, Telegram: telegramTOML(fake)})
+	c := monitored(t, "telegram", nil)
+	victim := dockertest.Run(t, "telegram-remove", dockertest.RunOptions{})
+	env.start()
+	st := env.openStore()
+	operator := telegramtest.User{ID: tgOperator, FirstName: "Olga"}
+	viewer := telegramtest.User{ID: tgViewer, FirstName: "Vic"}
+	admin := telegramtest.User{ID: tgAdmin, FirstName: "Ada"}
+	t.Cleanup(func() {
+		if un := fake.UnansweredCallbacks(); len(un) > 0 {
+			t.Errorf("callback queries never answered: %+v", un)
+		}
+	})
+
+	dockertest.Kill(t, c.Name)
+	subject := host.Name + "/" + c.Name
+	alert := fake.WaitMessage(t, tgChat, func(m telegramtest.Message) bool {
+		return strings.Contains(m.Text, subject+" is down")
+	}, e2eWait)
+	restart, ok := tgButton(alert, "Restart")
+	if _, ack := tgButton(alert, "Ack"); !ok || !ack {
+		t.Fatalf("alert buttons = %+v, want Restart and Ack", alert.Buttons())
+	}
+
+	// A viewer may not restart: the press is answered, refused, audited.
+	id, err := fake.Click(tgChat, viewer, alert.ID, restart.CallbackData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans := fake.WaitCallbackAnswer(t, id, e2eWait); ans.Late {
+		t.Errorf("viewer's press answered late: %+v", ans)
+	}
+	eventually(t, "viewer's restart audited as denied", func() (bool, string) {
+		return findAudit(t, st, strconv.FormatInt(tgViewer, 10), deckhand.ActionRestart, "denied")
+	})
+	if got := dockertest.Inspect(t, c.Name); got.State == deckhand.StateRunning {
+		t.Fatalf("container running after a viewer's Restart")
+	}
+
+	// An operator may.
+	id, err = fake.Click(tgChat, operator, alert.ID, restart.CallbackData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.WaitCallbackAnswer(t, id, e2eWait)
+	dockertest.WaitState(t, c.Name, deckhand.StateRunning)
+	eventually(t, "alert message edited to recovered", func() (bool, string) {
+		for _, m := range fake.BotMessages(tgChat) {
+			if m.ID == alert.ID {
+				return strings.Contains(m.Text, "Recovered: "+subject) && len(m.Buttons()) == 0, m.Text
+			}
+		}
+		return false, "message gone"
+	})
+	eventually(t, "operator's restart audited as ok", func() (bool, string) {
+		return findAudit(t, st, strconv.FormatInt(tgOperator, 10), deckhand.ActionRestart, "ok")
+	})
+
+	// An admin's /remove asks first.
+	fake.SendUserMessage(tgChat, admin, "/remove "+host.Name+" "+victim.Name)
+	confirm := fake.WaitMessage(t, tgChat, func(m telegramtest.Message) bool {
+		_, ok := tgButton(m, "Confirm")
+		return ok
+	}, e2eWait)
+	if !containerExists(victim.Name) {
+		t.Fatalf("%s removed before Confirm", victim.Name)
+	}
+	yes, _ := tgButton(confirm, "Confirm")
+	// Only the one who asked may confirm.
+	if id, err = fake.Click(tgChat, operator, confirm.ID, yes.CallbackData); err != nil {
+		t.Fatal(err)
+	}
+	fake.WaitCallbackAnswer(t, id, e2eWait)
+	if !containerExists(victim.Name) {
+		t.Fatalf("%s removed on someone else's Confirm", victim.Name)
+	}
+	if id, err = fake.Click(tgChat, admin, confirm.ID, yes.CallbackData); err != nil {
+		t.Fatal(err)
+	}
+	fake.WaitCallbackAnswer(t, id, e2eWait)
+	eventually(t, "container removed after Confirm", func() (bool, string) {
+		return !containerExists(victim.Name), "still there"
+	})
+	eventually(t, "remove audited as ok", func() (bool, string) {
+		return findAudit(t, st, strconv.FormatInt(tgAdmin, 10), deckhand.ActionRemove, "ok")
+	})
 }
