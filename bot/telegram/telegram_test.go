@@ -404,8 +404,8 @@ func TestChatAdminsRole(t *testing.T) {
 		want string
 	}{
 		{gina, "/restart nas jellyfin", "Restarted"},
-		{gina, "/stop nas jellyfin", "Stopped"},      // cached: no second getChatMember
-		{mallory, "/restart nas jellyfin", "role"},   // a plain member has no role
+		{gina, "/stop nas jellyfin", "Stopped"},       // cached: no second getChatMember
+		{mallory, "/restart nas jellyfin", "role"},    // a plain member has no role
 		{vic, "/restart nas jellyseerr", "Restarted"}, // owner of the chat: operator, unscoped
 	}
 	for _, tc := range cases {

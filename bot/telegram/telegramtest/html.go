@@ -61,17 +61,17 @@ func parseHTML(s string) (string, []Entity, error) {
 		case '<':
 			end := strings.IndexByte(s[i:], '>')
 			if end < 0 {
-				return "", nil, fmt.Errorf("Unclosed start tag at byte offset %d", i)
+				return "", nil, entityErrorf("Unclosed start tag at byte offset %d", i)
 			}
 			tag := s[i+1 : i+end]
 			if strings.HasPrefix(tag, "/") {
 				name := strings.ToLower(strings.TrimSpace(tag[1:]))
 				if len(stack) == 0 {
-					return "", nil, fmt.Errorf("Unexpected end tag at byte offset %d", i)
+					return "", nil, entityErrorf("Unexpected end tag at byte offset %d", i)
 				}
 				top := stack[len(stack)-1]
 				if name != top.name {
-					return "", nil, fmt.Errorf("Unmatched end tag at byte offset %d, expected \"</%s>\", found \"</%s>\"", i, top.name, name)
+					return "", nil, entityErrorf("Unmatched end tag at byte offset %d, expected \"</%s>\", found \"</%s>\"", i, top.name, name)
 				}
 				stack = stack[:len(stack)-1]
 				top.entity.Length = pos16 - top.entity.Offset
@@ -87,24 +87,24 @@ func parseHTML(s string) (string, []Entity, error) {
 			}
 			typ, ok := htmlTags[name]
 			if !ok {
-				return "", nil, fmt.Errorf("Unsupported start tag \"%s\" at byte offset %d", name, i)
+				return "", nil, entityErrorf("Unsupported start tag \"%s\" at byte offset %d", name, i)
 			}
 			e := Entity{Type: typ, Offset: pos16}
 			switch name {
 			case "a":
 				href, ok := attrs["href"]
 				if !ok || href == "" {
-					return "", nil, fmt.Errorf("Can't find end of href attribute at byte offset %d", i)
+					return "", nil, entityErrorf("Can't find end of href attribute at byte offset %d", i)
 				}
 				e.URL = href
 			case "span":
 				if attrs["class"] != "tg-spoiler" {
-					return "", nil, fmt.Errorf("Tag \"span\" must have class \"tg-spoiler\" at byte offset %d", i)
+					return "", nil, entityErrorf("Tag \"span\" must have class \"tg-spoiler\" at byte offset %d", i)
 				}
 			}
 			for _, o := range stack {
 				if o.entity.Type == "code" || o.entity.Type == "pre" && typ != "code" {
-					return "", nil, fmt.Errorf("Entities can't be nested inside %s at byte offset %d", o.entity.Type, i)
+					return "", nil, entityErrorf("Entities can't be nested inside %s at byte offset %d", o.entity.Type, i)
 				}
 			}
 			stack = append(stack, openTag{name: name, entity: e})
@@ -127,7 +127,7 @@ func parseHTML(s string) (string, []Entity, error) {
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
-				return "", nil, fmt.Errorf("Strings must be encoded in UTF-8")
+				return "", nil, entityErrorf("Strings must be encoded in UTF-8")
 			}
 			out.WriteRune(r)
 			pos16 += utf16.RuneLen(r)
@@ -135,7 +135,7 @@ func parseHTML(s string) (string, []Entity, error) {
 		}
 	}
 	if len(stack) > 0 {
-		return "", nil, fmt.Errorf("Can't find end tag corresponding to start tag \"%s\"", stack[len(stack)-1].name)
+		return "", nil, entityErrorf("Can't find end tag corresponding to start tag \"%s\"", stack[len(stack)-1].name)
 	}
 	return out.String(), entities, nil
 }
@@ -144,7 +144,7 @@ func parseHTML(s string) (string, []Entity, error) {
 func splitTag(tag string, at int) (string, map[string]string, error) {
 	tag = strings.TrimSuffix(strings.TrimSpace(tag), "/")
 	if tag == "" {
-		return "", nil, fmt.Errorf("Empty tag name at byte offset %d", at)
+		return "", nil, entityErrorf("Empty tag name at byte offset %d", at)
 	}
 	n := strings.IndexAny(tag, " \t\n")
 	name := tag
@@ -155,7 +155,7 @@ func splitTag(tag string, at int) (string, map[string]string, error) {
 	name = strings.ToLower(name)
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return "", nil, fmt.Errorf("Unexpected end of name token at byte offset %d", at)
+			return "", nil, entityErrorf("Unexpected end of name token at byte offset %d", at)
 		}
 	}
 	attrs := map[string]string{}
@@ -173,13 +173,13 @@ func splitTag(tag string, at int) (string, map[string]string, error) {
 		key := strings.ToLower(rest[:eq])
 		rest = rest[eq+1:]
 		if rest == "" {
-			return "", nil, fmt.Errorf("Unclosed start tag at byte offset %d", at)
+			return "", nil, entityErrorf("Unclosed start tag at byte offset %d", at)
 		}
 		var val string
 		if q := rest[0]; q == '"' || q == '\'' {
 			end := strings.IndexByte(rest[1:], q)
 			if end < 0 {
-				return "", nil, fmt.Errorf("Unclosed start tag at byte offset %d", at)
+				return "", nil, entityErrorf("Unclosed start tag at byte offset %d", at)
 			}
 			val, rest = rest[1:1+end], rest[2+end:]
 		} else {
@@ -221,4 +221,14 @@ func htmlEntity(name string) (rune, bool) {
 		return rune(v), true
 	}
 	return 0, false
+}
+
+// entityError is a parse failure in Telegram's own wording, which starts
+// with a capital letter and is quoted verbatim after "can't parse entities: ".
+type entityError string
+
+func (e entityError) Error() string { return string(e) }
+
+func entityErrorf(format string, args ...any) error {
+	return entityError(fmt.Sprintf(format, args...))
 }

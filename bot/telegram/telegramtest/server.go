@@ -491,7 +491,7 @@ type params struct {
 	files  map[string]Document
 }
 
-func (p params) has(k string) bool { _, ok := p.values[k]; return ok }
+func (p params) has(k string) bool   { _, ok := p.values[k]; return ok }
 func (p params) str(k string) string { return p.values[k] }
 
 func (p params) int64(k string) (int64, error) {
