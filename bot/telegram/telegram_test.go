@@ -475,3 +475,6 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("String leaks the token: %s", s)
 	}
 }
+
+// The adapter is what the outbox dispatcher delivers through.
+var _ bot.Sender = (*Bot)(nil)
