@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deckhand/deckhand/collector"
+	"github.com/deckhand/deckhand/internal/fleet"
+)
+
+// serveFleet is the child side of the fleet benchmark: it serves the
+// simulated hosts, prints their manifest and lives until its stdin closes
+// (the parent exited or is done), so that the parent's memory holds only
+// the collecting side.
+func serveFleet(ctx context.Context, o benchOptions, dir string, stdin io.Reader, stdout io.Writer) error {
+	if dir == "" {
+		return usageError{"bench -serve-fleet needs -dir"}
+	}
+	f, err := fleet.Start(fleet.Config{Hosts: o.hosts, Containers: o.containers, RTT: o.rtt, Jitter: o.jitter, FailRate: o.fail}, dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := fleet.WriteManifest(stdout, f.Manifest); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, stdin); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// fleetChild is a fleet served by a child process.
+type fleetChild struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	dir   string
+	fleet.Manifest
+}
+
+// startFleetChild runs `deckhand bench -serve-fleet` (this same binary) and
+// reads its manifest.
+func startFleetChild(ctx context.Context, o benchOptions, stderr io.Writer) (*fleetChild, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "deckhand-bench-fleet-")
+	if err != nil {
+		return nil, err
+	}
+	c := &fleetChild{dir: dir}
+	c.cmd = exec.CommandContext(ctx, exe, "bench", "-serve-fleet", "-dir", dir,
+		"-hosts", strconv.Itoa(o.hosts), "-containers", strconv.Itoa(o.containers),
+		"-rtt", o.rtt.String(), "-jitter", o.jitter.String(), "-fail", strconv.FormatFloat(o.fail, 'g', -1, 64))
+	c.cmd.Stderr = stderr
+	c.cmd.WaitDelay = 5 * time.Second
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := c.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start fleet process: %w", err)
+	}
+	line, err := bufio.NewReaderSize(out, 1<<20).ReadBytes('\n')
+	if err != nil {
+		c.stop()
+		return nil, fmt.Errorf("fleet process: no manifest: %w", err)
+	}
+	if c.Manifest, err = fleet.ReadManifest(line); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *fleetChild) stop() {
+	c.stdin.Close()
+	_ = c.cmd.Wait()
+	os.RemoveAll(c.dir)
+}
+
+// fleetFigures are the fleet measurements, apart from the report so that a
+// test can run them on a tiny in-process fleet.
+type fleetFigures struct {
+	ColdCycle      time.Duration // first, full collection: handshakes included
+	OneHost        time.Duration // median steady cycle of one host alone
+	FleetCycle     time.Duration // median steady cycle of the whole fleet
+	Handshakes     float64       // per steady fleet cycle
+	FailedHosts    int           // per steady cycle
+	Containers     int           // collected per steady cycle
+	NaiveHosts     int           // hosts collected the naive way
+	NaiveSubset    time.Duration // time for those
+	NaiveFleet     time.Duration // extrapolated to the whole fleet
+	NaiveDials     int64
+	NaiveFailed    int
+	RSSKB, HWMKB   int64 // this process after the steady cycles
+	LiveHeapKB     int64 // heap after a GC, right after the RSS reading
+	Goroutines     int
+	HealthyInFleet int
+}
+
+// measureFleet collects m's hosts with deckhand's collector (one cold full
+// cycle, then cycles steady ones), one healthy host alone, then naiveHosts
+// healthy hosts the naive way.
+func measureFleet(ctx context.Context, m fleet.Manifest, concurrency, cycles, naiveHosts int) (fleetFigures, error) {
+	var f fleetFigures
+	coll, err := collector.New(m.HostConfigs(), collector.Options{Concurrency: concurrency, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return f, err
+	}
+	defer coll.Close()
+	var healthy []fleet.Host
+	for _, h := range m.Hosts {
+		if h.Fault == "" {
+			healthy = append(healthy, h)
+		}
+	}
+	f.HealthyInFleet = len(healthy)
+	if len(healthy) == 0 {
+		return f, fmt.Errorf("no healthy host in the fleet")
+	}
+
+	start := time.Now()
+	coll.CollectAll(ctx, true)
+	f.ColdCycle = time.Since(start)
+
+	one := make([]time.Duration, 0, cycles*3)
+	for range cycles * 3 {
+		t := time.Now()
+		if s := coll.Collect(ctx, healthy[0].Name, false); s.Err != nil {
+			return f, fmt.Errorf("one host: %w", s.Err)
+		}
+		one = append(one, time.Since(t))
+	}
+	f.OneHost = percentile(one, 0.5)
+
+	before := coll.Handshakes()
+	all := make([]time.Duration, 0, cycles)
+	for range cycles {
+		t := time.Now()
+		snaps := coll.CollectAll(ctx, false)
+		all = append(all, time.Since(t))
+		f.FailedHosts, f.Containers = 0, 0
+		for _, s := range snaps {
+			if s.Err != nil {
+				f.FailedHosts++
+			}
+			f.Containers += len(s.Containers)
+		}
+	}
+	f.FleetCycle = percentile(all, 0.5)
+	f.Handshakes = float64(coll.Handshakes()-before) / float64(cycles)
+	f.RSSKB, f.HWMKB = procMemory()
+	// What the collector keeps between cycles, as opposed to the garbage
+	// of the last one that RSS includes.
+	runtime.GC()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	f.LiveHeapKB, f.Goroutines = int64(mem.HeapAlloc>>10), runtime.NumGoroutine()
+	if err := ctx.Err(); err != nil {
+		return f, err
+	}
+
+	naive, err := fleet.NewNaive(m)
+	if err != nil {
+		return f, err
+	}
+	f.NaiveHosts = min(naiveHosts, len(healthy))
+	t := time.Now()
+	_, f.NaiveFailed = naive.Collect(ctx, healthy[:f.NaiveHosts])
+	f.NaiveSubset = time.Since(t)
+	f.NaiveDials = naive.Dials()
+	f.NaiveFleet = time.Duration(float64(f.NaiveSubset) * float64(len(m.Hosts)) / float64(f.NaiveHosts))
+	return f, nil
+}
+
+// procMemory reads VmRSS and VmHWM (peak RSS) of this process, in kB.
+func procMemory() (rss, hwm int64) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1, -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "VmRSS":
+			rss = n
+		case "VmHWM":
+			hwm = n
+		}
+	}
+	return rss, hwm
+}
+
+func benchFleet(ctx context.Context, o benchOptions, rep *benchReport, stderr io.Writer) error {
+	child, err := startFleetChild(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	defer child.stop()
+	f, err := measureFleet(ctx, child.Manifest, o.concurrency, o.cycles, o.naiveHosts)
+	if err != nil {
+		return err
+	}
+	const sec = "fleet"
+	rep.add(sec, "cold cycle (full, handshakes included)", ms(f.ColdCycle), "ms")
+	rep.add(sec, "one host, steady cycle (median)", ms(f.OneHost), "ms")
+	rep.add(sec, fmt.Sprintf("%d hosts, steady cycle (median of %d)", o.hosts, o.cycles), ms(f.FleetCycle), "ms")
+	rep.goal(sec, "fleet cycle / one host cycle", float64(f.FleetCycle)/float64(f.OneHost), "×", true, 2, true)
+	rep.goal(sec, "SSH handshakes per steady cycle", f.Handshakes, "", true, 0, true)
+	rep.add(sec, "containers collected per cycle", float64(f.Containers), "")
+	if o.fail > 0 {
+		rep.add(sec, "hosts failing per cycle (injected)", float64(f.FailedHosts), "")
+	}
+	rep.add(sec, fmt.Sprintf("naive: %d hosts, new connection per command", f.NaiveHosts), ms(f.NaiveSubset), "ms")
+	rep.add(sec, fmt.Sprintf("naive: %d hosts (extrapolated ×%.0f)", o.hosts, float64(o.hosts)/float64(f.NaiveHosts)), ms(f.NaiveFleet), "ms")
+	rep.goal(sec, "speed-up over naive", float64(f.NaiveFleet)/float64(f.FleetCycle), "×", false, 50, true)
+	rep.add(sec, "collecting process VmRSS after cycles", float64(f.RSSKB)/1024, "MB")
+	rep.goal(sec, "collecting process peak RSS (VmHWM)", float64(f.HWMKB)/1024, "MB", true, 40, true)
+	rep.add(sec, "live heap after GC", float64(f.LiveHeapKB)/1024, "MB")
+	rep.add(sec, "goroutines", float64(f.Goroutines), "")
+	rep.note("naive baseline: hosts one after another, a new SSH connection (TCP, key exchange, login) per docker command, "+
+		"running the same ps + inspect as deckhand; measured on %d of %d hosts (%d connections) and extrapolated linearly", f.NaiveHosts, o.hosts, f.NaiveDials)
+	rep.note("fleet servers run in a child process (bench -serve-fleet); RSS is the collecting process only, read from /proc/self/status right after the steady cycles")
+	if o.fail == 0 && f.FailedHosts > 0 {
+		return fmt.Errorf("%d hosts failed to collect without injected failures", f.FailedHosts)
+	}
+	return nil
+}
