@@ -68,13 +68,14 @@ func sshHost(name string, s *sshdtest.Server) hostBlock {
 // e2eConfig is the part of config.toml a test varies; the rest is short
 // intervals so that a whole story takes seconds.
 type e2eConfig struct {
-	Data     string // default: a file in the test's temp dir
-	Hosts    []hostBlock
-	NtfyURL  string // empty: no ntfy
-	Discord  string // a [discord] section, or empty
-	Telegram string // a [telegram] section, or empty
-	Alerts   string // extra lines in [alerts]
-	Extra    string // more top-level sections
+	Data      string // default: a file in the test's temp dir
+	Hosts     []hostBlock
+	NtfyURL   string // empty: no ntfy
+	Discord   string // a [discord] section, or empty
+	Telegram  string // a [telegram] section, or empty
+	Alerts    string // extra lines in [alerts]
+	HostGrace string // alerts.host_grace; default 1s
+	Extra     string // more top-level sections
 }
 
 // render writes the TOML, with the status page at publicAddr.
@@ -82,7 +83,11 @@ func (c e2eConfig) render(publicAddr string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "data = %q\nlog_level = \"debug\"\npublic_url = %q\nsecret = %q\n", c.Data, "http://"+publicAddr, e2eSecret)
 	b.WriteString("\n[collector]\ninterval = \"1s\"\n")
-	b.WriteString("\n[alerts]\nrecovery_hold = \"1s\"\ncooldown = \"2s\"\ndeploy_grace = \"2s\"\nhost_grace = \"1s\"\n")
+	hostGrace := c.HostGrace
+	if hostGrace == "" {
+		hostGrace = "1s"
+	}
+	fmt.Fprintf(&b, "\n[alerts]\nrecovery_hold = \"1s\"\ncooldown = \"2s\"\ndeploy_grace = \"2s\"\nhost_grace = %q\n", hostGrace)
 	b.WriteString(c.Alerts)
 	fmt.Fprintf(&b, "\n[statuspage]\nlisten = %q\n", publicAddr)
 	if c.NtfyURL != "" {
@@ -262,12 +267,14 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	}
 }
 
-// about returns the ntfy messages about one container (the engine is
+// about returns the ntfy messages about one container (or one host when
+// container is empty) (the engine is
 // shared with other tests, whose containers may alert too).
 func about(msgs []ntfytest.Message, host, container string) []ntfytest.Message {
 	var out []ntfytest.Message
 	for _, m := range msgs {
-		if slices.Contains(m.Tags, container) && slices.Contains(m.Tags, host) {
+		// A host-level alert names the host and no container.
+		if slices.Contains(m.Tags, host) && (container == "" || slices.Contains(m.Tags, container)) {
 			out = append(out, m)
 		}
 	}
