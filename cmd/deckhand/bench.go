@@ -67,11 +67,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		o.concurrency = o.hosts
 	}
 	o.cycles, o.naiveHosts, o.loadFor = 5, 10, 3*time.Second
-	o.storeHosts, o.storeSpan = o.hosts, 6*time.Hour
+	o.storeHosts, o.storeSpan = o.hosts, 12*time.Hour
 	o.trials, o.restarts = 20, 5
 	if o.short {
 		o.cycles, o.naiveHosts, o.loadFor = 3, 4, time.Second
-		o.storeHosts, o.storeSpan = max(1, o.hosts/4), 12*time.Hour
+		o.storeHosts, o.storeSpan = max(1, o.hosts/4), 24*time.Hour
 		o.latencySkip = "-short"
 	}
 	o.naiveHosts = min(o.naiveHosts, o.hosts)
@@ -178,7 +178,9 @@ func (r *benchReport) skip(section, why string) {
 	r.Skipped = append(r.Skipped, section+": "+why)
 }
 
-func (r *benchReport) note(format string, a ...any) { r.Notes = append(r.Notes, fmt.Sprintf(format, a...)) }
+func (r *benchReport) note(format string, a ...any) {
+	r.Notes = append(r.Notes, fmt.Sprintf(format, a...))
+}
 
 // missed lists the checked figures that missed their goal.
 func (r *benchReport) missed() []string {
