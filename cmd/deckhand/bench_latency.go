@@ -368,7 +368,9 @@ type arrivals struct {
 	seen    map[string]time.Time
 }
 
-func newArrivals() *arrivals { return &arrivals{changed: make(chan struct{}), seen: map[string]time.Time{}} }
+func newArrivals() *arrivals {
+	return &arrivals{changed: make(chan struct{}), seen: map[string]time.Time{}}
+}
 
 func (a *arrivals) record(key string, at time.Time) {
 	a.mu.Lock()
