@@ -55,6 +55,8 @@ type daemon struct {
 
 	triggers map[string]chan struct{} // per host: re-collect now (events, actions)
 
+	collecting sync.Map // host → true while a cycle's collection of it runs
+
 	// ln, when set before run, is used instead of listening on
 	// statuspage.listen (tests pass a 127.0.0.1:0 listener).
 	ln net.Listener
@@ -286,21 +288,53 @@ func (d *daemon) inventory(ctx context.Context) { d.cycle(ctx, true) }
 
 // collectAll collects every host that is enabled in the store (an admin can
 // /disable-host one for maintenance), at most collector.concurrency at a time.
+// Once the daemon runs, it waits at most one interval: a host that answers
+// late (up to its command timeout) records itself when done instead of
+// holding back every other host's cycle, and is not asked again meanwhile.
 func (d *daemon) collectAll(ctx context.Context, full bool) []deckhand.Snapshot {
-	snaps := make([]deckhand.Snapshot, len(d.hosts))
-	var g errgroup.Group
 	limit := d.cfg.Collector.Concurrency
 	if limit <= 0 {
 		limit = 16
 	}
-	g.SetLimit(limit)
-	for i, h := range d.hosts {
-		g.Go(func() error {
-			snaps[i] = d.collectOne(ctx, h, full)
-			return nil
-		})
+	sem := make(chan struct{}, limit)
+	results := make(chan deckhand.Snapshot)
+	abandoned := make(chan struct{})
+	defer close(abandoned)
+	n := 0
+	for _, h := range d.hosts {
+		if _, busy := d.collecting.LoadOrStore(h, true); busy {
+			continue
+		}
+		n++
+		go func() {
+			sem <- struct{}{}
+			s := d.collectOne(ctx, h, full)
+			<-sem
+			d.collecting.Delete(h)
+			select {
+			case results <- s:
+			case <-abandoned:
+				if ctx.Err() == nil {
+					d.record(ctx, s)
+				}
+			}
+		}()
 	}
-	_ = g.Wait()
+	var late <-chan time.Time
+	select {
+	case <-d.started:
+		late = time.After(d.cfg.Collector.Interval.or(15 * time.Second))
+	default: // the first collection and --once wait for every host
+	}
+	snaps := make([]deckhand.Snapshot, 0, n)
+	for len(snaps) < n {
+		select {
+		case s := <-results:
+			snaps = append(snaps, s)
+		case <-late:
+			return snaps
+		}
+	}
 	return snaps
 }
 

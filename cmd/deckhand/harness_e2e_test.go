@@ -47,6 +47,8 @@ type hostBlock struct {
 	KeyFile    string
 	KnownHosts string
 	Extra      string // more key = value lines
+	// CommandTimeout is command_timeout for ssh hosts; default 5s.
+	CommandTimeout string
 }
 
 func (h hostBlock) toml() string {
@@ -54,7 +56,11 @@ func (h hostBlock) toml() string {
 	fmt.Fprintf(&b, "\n[[hosts]]\nname = %q\ntransport = %q\n", h.Name, h.Transport)
 	if h.Transport == "ssh" {
 		fmt.Fprintf(&b, "address = %q\nuser = %q\nkey_file = %q\nknown_hosts = %q\n", h.Address, h.User, h.KeyFile, h.KnownHosts)
-		b.WriteString("connect_timeout = \"3s\"\ncommand_timeout = \"5s\"\n")
+		timeout := h.CommandTimeout
+		if timeout == "" {
+			timeout = "5s"
+		}
+		fmt.Fprintf(&b, "connect_timeout = \"3s\"\ncommand_timeout = %q\n", timeout)
 	}
 	b.WriteString(h.Extra)
 	return b.String()
