@@ -337,8 +337,8 @@ func hostStatus(t *testing.T, st *store.Store, name string) deckhand.Host {
 	return h
 }
 
-// requireParts skips (or fails under DECKHAND_REQUIRE_INTEGRATION=1) when
-// the real Docker engine or sshd is missing.
+// requireDocker skips (or fails under DECKHAND_REQUIRE_INTEGRATION=1) when
+// the real Docker engine is missing, and builds the test image once.
 func requireDocker(t *testing.T) string {
 	t.Helper()
 	dockertest.Require(t)
