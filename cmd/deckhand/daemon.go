@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/robfig/cron/v3"
 	"golang.org/x/sync/errgroup"
 
@@ -109,7 +110,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 		return nil, err
 	}
 	d.reg = prometheus.NewRegistry()
-	d.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.metrics = statuspage.NewMetrics(d.reg)
 	d.platforms = cfg.platforms()
 	if !withBots {

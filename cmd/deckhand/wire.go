@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -173,13 +172,6 @@ func (c *fileConfig) statusConfig() statuspage.Config {
 // httpClient is the client for chat platforms: bounded, so a platform that
 // hangs holds a delivery worker for seconds, not forever.
 func httpClient() *http.Client { return &http.Client{Timeout: 30 * time.Second} }
-
-func fmtHost(h collector.HostConfig) string {
-	if h.Transport == collector.TransportLocal {
-		return "local docker"
-	}
-	return fmt.Sprintf("ssh %s@%s", h.User, h.Address)
-}
 
 // platforms lists the notification channels configured, in delivery order.
 // Every process sharing the database (the daemon, `deckhand exec`) enqueues
