@@ -15,6 +15,13 @@ import (
 // counted, so a broken target shows as a low rate. Compression is off so
 // that the figures compare servers, not gzip.
 func LoadTest(ctx context.Context, url string, conns int, d time.Duration) (rps float64, p99 time.Duration) {
+	return LoadTestHeader(ctx, url, nil, conns, d)
+}
+
+// LoadTestHeader is LoadTest with extra request headers, e.g.
+// "Accept-Encoding: gzip" to measure what a browser receives. The body is
+// read as it arrives (not decompressed).
+func LoadTestHeader(ctx context.Context, url string, header http.Header, conns int, d time.Duration) (rps float64, p99 time.Duration) {
 	if conns < 1 {
 		conns = 1
 	}
@@ -40,6 +47,9 @@ func LoadTest(ctx context.Context, url string, conns int, d time.Duration) (rps 
 				req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 				if err != nil {
 					return
+				}
+				for k, v := range header {
+					req.Header[k] = v
 				}
 				resp, err := client.Do(req)
 				if err != nil {
