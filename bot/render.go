@@ -96,9 +96,9 @@ func (r Renderer) Render(n deckhand.Notice) Message {
 		}
 		switch {
 		case n.Kind == deckhand.NoticeRecovered:
-			body = append(body, "Down for "+humanDuration(a.Downtime(at))+".")
+			body = append(body, "Down for "+deckhand.HumanDuration(a.Downtime(at))+".")
 		case !a.FirstSeenAt.IsZero():
-			body = append(body, fmt.Sprintf("Since %s (%s).", a.FirstSeenAt.Format("2006-01-02 15:04 MST"), humanDuration(at.Sub(a.FirstSeenAt))))
+			body = append(body, fmt.Sprintf("Since %s (%s).", a.FirstSeenAt.Format("2006-01-02 15:04 MST"), deckhand.HumanDuration(at.Sub(a.FirstSeenAt))))
 		}
 		if n.Kind == deckhand.NoticeAcked && a.AckedBy != "" {
 			body = append(body, "Acked by "+a.AckedBy+".")
@@ -156,28 +156,4 @@ func problemOf(k deckhand.AlertKind) string {
 		return "has its Docker daemon down"
 	}
 	return "has a problem"
-}
-
-// humanDuration prints a duration the way people say it: 45s, 3m, 2h5m, 3d4h.
-func humanDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m)
-	}
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if h == 0 {
-		return fmt.Sprintf("%dd", days)
-	}
-	return fmt.Sprintf("%dd%dh", days, h)
 }

@@ -91,8 +91,8 @@ func TestHumanDuration(t *testing.T) {
 		26 * time.Hour:                 "1d2h",
 		72 * time.Hour:                 "3d",
 	} {
-		if got := humanDuration(d); got != want {
-			t.Errorf("humanDuration(%s) = %q, want %q", d, got, want)
+		if got := deckhand.HumanDuration(d); got != want {
+			t.Errorf("deckhand.HumanDuration(%s) = %q, want %q", d, got, want)
 		}
 	}
 }

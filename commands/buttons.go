@@ -81,7 +81,7 @@ func (r *Router) cmdConfirm(ctx context.Context, c *call, args []string) (Reply,
 	}
 	return Reply{
 		Title:     what + " " + h.Name + "/" + ct.Name + "?",
-		Text:      fmt.Sprintf("**%s %s/%s?** %s Only you can confirm, within %s.", what, h.Name, ct.Name, warn, humanDuration(ttl)),
+		Text:      fmt.Sprintf("**%s %s/%s?** %s Only you can confirm, within %s.", what, h.Name, ct.Name, warn, deckhand.HumanDuration(ttl)),
 		Ephemeral: true,
 		Buttons: []Button{
 			{Label: "Confirm " + what, Payload: r.signer.Sign(opConfirm, id, ttl), Style: Danger, Action: c.action},

@@ -126,7 +126,7 @@ func (r *Router) cmdStatus(ctx context.Context, c *call, args []string) (Reply, 
 		if h.Status != deckhand.HostOK || !h.Enabled {
 			line += " · " + hostState(h)
 			if !h.LastOKAt.IsZero() {
-				line += ", last OK " + humanDuration(r.now().Sub(h.LastOKAt)) + " ago"
+				line += ", last OK " + deckhand.HumanDuration(r.now().Sub(h.LastOKAt)) + " ago"
 			}
 		}
 		l.add(line)
@@ -158,7 +158,7 @@ func (r *Router) cmdHosts(ctx context.Context, c *call, _ []string) (Reply, erro
 			line += " · Docker " + h.DockerVersion
 		}
 		if !h.LastCollectAt.IsZero() {
-			line += " · checked " + humanDuration(r.now().Sub(h.LastCollectAt)) + " ago"
+			line += " · checked " + deckhand.HumanDuration(r.now().Sub(h.LastCollectAt)) + " ago"
 		}
 		l.add(line)
 	}
@@ -592,7 +592,7 @@ func alertLine(a deckhand.Alert, now time.Time) string {
 	case a.State == deckhand.AlertPending:
 		icon = "⏳"
 	}
-	s := fmt.Sprintf("`#%d` %s **%s** %s · %s", a.ID, icon, alertTarget(a), strings.ReplaceAll(string(a.Key.Kind), "_", " "), humanDuration(a.Downtime(now)))
+	s := fmt.Sprintf("`#%d` %s **%s** %s · %s", a.ID, icon, alertTarget(a), strings.ReplaceAll(string(a.Key.Kind), "_", " "), deckhand.HumanDuration(a.Downtime(now)))
 	if a.Message != "" {
 		s += " — " + truncate(sanitizeLine(a.Message), 120)
 	}
@@ -710,7 +710,7 @@ func (r *Router) cmdSilence(ctx context.Context, c *call, args []string) (Reply,
 	if err != nil {
 		return Reply{}, fmt.Errorf("add silence: %w", err)
 	}
-	text := fmt.Sprintf("Silenced **%s** for %s (until %s UTC), silence #%d by %s.", silenceTarget(s), humanDuration(d), s.Until.UTC().Format("Jan 2 15:04"), id, display(c.actor.String()))
+	text := fmt.Sprintf("Silenced **%s** for %s (until %s UTC), silence #%d by %s.", silenceTarget(s), deckhand.HumanDuration(d), s.Until.UTC().Format("Jan 2 15:04"), id, display(c.actor.String()))
 	if reason != "" {
 		text += " Reason: " + display(reason)
 	}

@@ -204,31 +204,6 @@ func display(s string) string {
 	return "`" + b.String() + "`"
 }
 
-// humanDuration prints a duration the way people say it: 45s, 12m, 3h20m, 2d4h.
-func humanDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m)
-	default:
-		days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-		if h == 0 {
-			return fmt.Sprintf("%dd", days)
-		}
-		return fmt.Sprintf("%dd%dh", days, h)
-	}
-}
-
 // Mention returns the bot name a Telegram command line is addressed to
 // ("/status@MyBot" → "MyBot"), or "" when it names none. In group chats an
 // adapter should ignore commands addressed to another bot; ParseLine drops
