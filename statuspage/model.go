@@ -184,7 +184,9 @@ func (p *Page) build(v View) (*snapshot, error) {
 			Host: c.Host, Name: c.Name, Project: c.ComposeProject,
 			Level: containerLevel(c), State: string(c.State),
 		}
-		if c.Health != deckhand.HealthNone && c.Health != "" {
+		// Docker keeps the last probe result of a stopped container; it says
+		// nothing about a container that is not running.
+		if c.Health != deckhand.HealthNone && c.Health != "" && (c.State == deckhand.StateRunning || c.State == deckhand.StateRestarting) {
 			cv.Health = string(c.Health)
 		}
 		if hv.Level == levelDown {

@@ -542,6 +542,12 @@ func (d *daemon) sample(ctx context.Context, now time.Time, snaps []deckhand.Sna
 			span = gap
 		}
 	}
+	if d.lastSample.IsZero() {
+		// The page's history was read before anything was recorded.
+		d.uptimeMu.Lock()
+		d.uptimeAt = time.Time{}
+		d.uptimeMu.Unlock()
+	}
 	d.lastSample = now
 	var samples []store.Availability
 	for _, s := range snaps {
