@@ -34,6 +34,12 @@ func classify(op, host, dockerPath string, res result, err error) error {
 		if errors.Is(err, errClosed) {
 			return fmt.Errorf("%s on %s: %w", op, host, err)
 		}
+		// The host was refused before any command ran, and the message
+		// names its address: the cause stays first, where a text cut short
+		// (alerts, LastError) still shows it.
+		if errors.Is(err, deckhand.ErrHostKeyMismatch) || errors.Is(err, deckhand.ErrHostKeyUnknown) {
+			return err
+		}
 		if !isClassified(err) {
 			err = fmt.Errorf("%w: %v", deckhand.ErrUnreachable, err)
 		}

@@ -68,6 +68,7 @@ func New(hosts []HostConfig, opts Options) (*Collector, error) {
 	if len(backoff) == 0 {
 		backoff = defaultBackoff
 	}
+	known := newKnownHostsCache()
 	var errs []error
 	for _, hc := range hosts {
 		hc, err := hc.normalize()
@@ -83,7 +84,7 @@ func New(hosts []HostConfig, opts Options) (*Collector, error) {
 		if hc.Transport == TransportLocal {
 			h.tr = localTransport{}
 		} else {
-			h.tr = newSSHTransport(hc, c.log, c.now, backoff, &c.handshakes)
+			h.tr = newSSHTransport(hc, c.log, c.now, backoff, &c.handshakes, known)
 		}
 		c.hosts[hc.Name] = h
 		c.order = append(c.order, hc.Name)

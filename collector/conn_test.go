@@ -51,6 +51,14 @@ func TestHostKeys(t *testing.T) {
 			if tc.want == nil && snap.Err != nil || tc.want != nil && !errors.Is(snap.Err, tc.want) {
 				t.Fatalf("err = %v, want %v", snap.Err, tc.want)
 			}
+			// LastError ends up in alert texts cut at about 200
+			// characters: the cause comes first.
+			if tc.want != nil && !strings.HasPrefix(snap.Host.LastError, tc.want.Error()+": ") {
+				t.Errorf("LastError %q does not start with %q", snap.Host.LastError, tc.want.Error())
+			}
+			if tc.want != nil && (!strings.Contains(snap.Host.LastError, "presented ssh-ed25519 key SHA256:") || !strings.Contains(snap.Host.LastError, tc.knownHosts)) {
+				t.Errorf("LastError %q does not name the key and the file", snap.Host.LastError)
+			}
 			logged := strings.Contains(f.logs.String(), "level=WARN msg=\"accepting unknown ssh host key")
 			if logged != tc.warn {
 				t.Errorf("WARN logged = %v, want %v; logs:\n%s", logged, tc.warn, f.logs)
@@ -59,6 +67,34 @@ func TestHostKeys(t *testing.T) {
 				t.Error("the WARN does not name the fingerprint")
 			}
 		})
+	}
+}
+
+// TestKnownHostsEditHonoured: the parsed known_hosts file is shared by
+// every host and connection, and re-read once it changes.
+func TestKnownHostsEditHonoured(t *testing.T) {
+	f := newFleet(t, 2, "28.2", 1)
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	h0 := f.hosts[0].server.KnownHostsLine("")
+	if err := os.WriteFile(path, []byte(h0+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := f.collector(t, func(_ int, h *HostConfig) { h.KnownHostsFile = path })
+	ctx := context.Background()
+	if s := c.Collect(ctx, "h00", false); s.Err != nil {
+		t.Fatalf("h00 is in the file: %v", s.Err)
+	}
+	if s := c.Collect(ctx, "h01", false); !errors.Is(s.Err, deckhand.ErrHostKeyUnknown) {
+		t.Fatalf("h01 is not in the file yet: err = %v", s.Err)
+	}
+	// The owner adds h01 (ssh-keyscan >> known_hosts).
+	h1 := f.hosts[1].server.KnownHostsLine("")
+	if err := os.WriteFile(path, []byte(h0+"\n"+h1+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond) // past the backoff of the failed attempt
+	if s := c.Collect(ctx, "h01", false); s.Err != nil {
+		t.Fatalf("h01 after it was added: %v", s.Err)
 	}
 }
 

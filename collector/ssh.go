@@ -30,6 +30,7 @@ type sshTransport struct {
 	now        func() time.Time
 	backoff    []time.Duration
 	handshakes *atomic.Int64 // shared by all hosts of a Collector
+	knownHosts *knownHostsCache
 	own        atomic.Int64  // this host's handshakes
 	sem        chan struct{} // bounds concurrent sessions
 	dialLock   chan struct{} // one dial at a time, waitable with a context
@@ -42,9 +43,9 @@ type sshTransport struct {
 	closed   bool
 }
 
-func newSSHTransport(cfg HostConfig, log *slog.Logger, now func() time.Time, backoff []time.Duration, handshakes *atomic.Int64) *sshTransport {
+func newSSHTransport(cfg HostConfig, log *slog.Logger, now func() time.Time, backoff []time.Duration, handshakes *atomic.Int64, known *knownHostsCache) *sshTransport {
 	return &sshTransport{
-		cfg: cfg, log: log, now: now, backoff: backoff, handshakes: handshakes,
+		cfg: cfg, log: log, now: now, backoff: backoff, handshakes: handshakes, knownHosts: known,
 		sem:      make(chan struct{}, cfg.MaxSessions),
 		dialLock: make(chan struct{}, 1),
 	}
@@ -80,7 +81,7 @@ func (t *sshTransport) conn(ctx context.Context) (*ssh.Client, error) {
 	}
 	t.mu.Unlock()
 
-	client, err := t.dial(ctx)
+	client, chans, reqs, err := t.dial(ctx)
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -97,10 +98,7 @@ func (t *sshTransport) conn(ctx context.Context) (*ssh.Client, error) {
 		return nil, errClosed
 	}
 	t.client, t.failures, t.lastErr = client, 0, nil
-	go t.watch(client)
-	if t.cfg.KeepAlive > 0 {
-		go t.keepalive(client)
-	}
+	go t.serve(client, chans, reqs)
 	return client, nil
 }
 
@@ -115,7 +113,69 @@ func (t *sshTransport) drop(client *ssh.Client, why error) {
 	client.Close()
 }
 
-func (t *sshTransport) watch(client *ssh.Client) {
+// serve is the one goroutine of deckhand's own per connection (a fleet has
+// hundreds): it answers the server's global requests and channel opens as
+// ssh.Client's handlers would (no; unknown channel type), sends OpenSSH's
+// keepalive, and forgets the connection once it ends. A keepalive that
+// fails or gets no reply within the interval means the connection is dead
+// (NAT timeout, host rebooted): it is closed, to be reopened on the next
+// command.
+func (t *sshTransport) serve(client *ssh.Client, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
+	var tick <-chan time.Time
+	if t.cfg.KeepAlive > 0 {
+		ticker := time.NewTicker(t.cfg.KeepAlive)
+		defer ticker.Stop()
+		tick = ticker.C
+	}
+	var (
+		reply   chan error // the keepalive in flight, if any
+		timer   *time.Timer
+		expired <-chan time.Time
+	)
+	stopTimer := func() {
+		if timer != nil {
+			timer.Stop()
+		}
+		reply, timer, expired = nil, nil, nil
+	}
+	defer stopTimer()
+	for chans != nil || reqs != nil {
+		select {
+		case r, ok := <-reqs:
+			if !ok {
+				reqs = nil
+				continue
+			}
+			if r.WantReply {
+				_ = r.Reply(false, nil)
+			}
+		case nc, ok := <-chans:
+			if !ok {
+				chans = nil
+				continue
+			}
+			_ = nc.Reject(ssh.UnknownChannelType, "unknown channel type: "+nc.ChannelType())
+		case <-tick:
+			if reply != nil {
+				continue
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, _, err := client.SendRequest("keepalive@openssh.com", true, nil)
+				done <- err
+			}()
+			reply, timer = done, time.NewTimer(t.cfg.KeepAlive)
+			expired = timer.C
+		case err := <-reply:
+			stopTimer()
+			if err != nil {
+				t.drop(client, fmt.Errorf("keepalive: %w", err))
+			}
+		case <-expired:
+			stopTimer()
+			t.drop(client, errors.New("keepalive: no reply"))
+		}
+	}
 	err := client.Wait()
 	if err == nil {
 		err = io.EOF
@@ -123,59 +183,36 @@ func (t *sshTransport) watch(client *ssh.Client) {
 	t.drop(client, err)
 }
 
-// keepalive sends OpenSSH's keepalive request; a request that fails or gets
-// no reply within the interval means the connection is dead (NAT timeout,
-// host rebooted) and it is closed, to be reopened on the next command.
-func (t *sshTransport) keepalive(client *ssh.Client) {
-	tick := time.NewTicker(t.cfg.KeepAlive)
-	defer tick.Stop()
-	for range tick.C {
-		t.mu.Lock()
-		current := t.client == client
-		t.mu.Unlock()
-		if !current {
-			return
-		}
-		done := make(chan error, 1)
-		go func() {
-			_, _, err := client.SendRequest("keepalive@openssh.com", true, nil)
-			done <- err
-		}()
-		timer := time.NewTimer(t.cfg.KeepAlive)
-		select {
-		case err := <-done:
-			timer.Stop()
-			if err != nil {
-				t.drop(client, fmt.Errorf("keepalive: %w", err))
-				return
-			}
-		case <-timer.C:
-			t.drop(client, errors.New("keepalive: no reply"))
-			return
-		}
-	}
+// closedChannels stand in for the request and channel streams given to
+// ssh.NewClient, whose handlers then end at once: serve takes the real
+// streams, sparing two goroutines per connection.
+func closedChannels() (<-chan ssh.NewChannel, <-chan *ssh.Request) {
+	chans, reqs := make(chan ssh.NewChannel), make(chan *ssh.Request)
+	close(chans)
+	close(reqs)
+	return chans, reqs
 }
 
 // dial opens and authenticates a new connection within ConnectTimeout.
-func (t *sshTransport) dial(ctx context.Context) (*ssh.Client, error) {
+func (t *sshTransport) dial(ctx context.Context) (*ssh.Client, <-chan ssh.NewChannel, <-chan *ssh.Request, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.ConnectTimeout)
 	defer cancel()
 
 	auth, closeAgent, err := t.authMethods()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	defer closeAgent()
 
 	var keyErr error
 	hostKeys, err := t.hostKeyCallback(&keyErr)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	d := net.Dialer{Timeout: t.cfg.ConnectTimeout}
 	nc, err := d.DialContext(ctx, "tcp", t.cfg.Address)
 	if err != nil {
-		return nil, classifyDial(err, t.cfg.ConnectTimeout)
+		return nil, nil, nil, classifyDial(err, t.cfg.ConnectTimeout)
 	}
 	// The handshake has no context: a deadline on the socket bounds it and
 	// closing the socket on cancellation stops it.
@@ -197,16 +234,17 @@ func (t *sshTransport) dial(ctx context.Context) (*ssh.Client, error) {
 		nc.Close()
 		switch {
 		case keyErr != nil:
-			return nil, keyErr
+			return nil, nil, nil, keyErr
 		case ctx.Err() != nil:
-			return nil, fmt.Errorf("ssh handshake with %s: no answer within %s: %w", t.cfg.Address, t.cfg.ConnectTimeout, deckhand.ErrUnreachable)
+			return nil, nil, nil, fmt.Errorf("ssh handshake with %s: no answer within %s: %w", t.cfg.Address, t.cfg.ConnectTimeout, deckhand.ErrUnreachable)
 		case strings.Contains(err.Error(), "unable to authenticate"), strings.Contains(err.Error(), "no supported methods remain"):
-			return nil, fmt.Errorf("ssh login as %s refused: %w", t.cfg.User, deckhand.ErrAuthFailed)
+			return nil, nil, nil, fmt.Errorf("ssh login as %s refused: %w", t.cfg.User, deckhand.ErrAuthFailed)
 		}
-		return nil, fmt.Errorf("ssh handshake with %s: %v: %w", t.cfg.Address, err, deckhand.ErrUnreachable)
+		return nil, nil, nil, fmt.Errorf("ssh handshake with %s: %v: %w", t.cfg.Address, err, deckhand.ErrUnreachable)
 	}
 	_ = nc.SetDeadline(time.Time{})
-	return ssh.NewClient(cc, chans, reqs), nil
+	none, noReqs := closedChannels()
+	return ssh.NewClient(cc, none, noReqs), chans, reqs, nil
 }
 
 func classifyDial(err error, timeout time.Duration) error {
@@ -271,17 +309,19 @@ func (t *sshTransport) authMethods() ([]ssh.AuthMethod, func(), error) {
 // hostKeyCallback checks keys against the known_hosts file. A key that
 // differs from a known one is always refused; an unknown host is accepted
 // only with AcceptUnknownHostKey, and loudly. The classified error is also
-// stored in *keyErr because the SSH library may not wrap it.
+// stored in *keyErr because the SSH library may not wrap it. Its message
+// starts with the cause, as it becomes the host's LastError and alert
+// texts that may be cut short.
 func (t *sshTransport) hostKeyCallback(keyErr *error) (ssh.HostKeyCallback, error) {
 	var known ssh.HostKeyCallback
 	if t.cfg.KnownHostsFile != "" {
-		cb, err := knownhosts.New(t.cfg.KnownHostsFile)
+		cb, err := t.knownHosts.callback(t.cfg.KnownHostsFile)
 		switch {
 		case err == nil:
 			known = cb
 		case errors.Is(err, os.ErrNotExist) && t.cfg.AcceptUnknownHostKey:
 		default:
-			return nil, fmt.Errorf("known_hosts %s: %v: %w", t.cfg.KnownHostsFile, err, deckhand.ErrHostKeyUnknown)
+			return nil, fmt.Errorf("%w: known_hosts %s: %v", deckhand.ErrHostKeyUnknown, t.cfg.KnownHostsFile, err)
 		}
 	}
 	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
@@ -293,12 +333,12 @@ func (t *sshTransport) hostKeyCallback(keyErr *error) (ssh.HostKeyCallback, erro
 			}
 			var ke *knownhosts.KeyError
 			if !errors.As(err, &ke) {
-				*keyErr = fmt.Errorf("checking host key: %v: %w", err, deckhand.ErrHostKeyUnknown)
+				*keyErr = fmt.Errorf("%w: checking the key of %s: %v", deckhand.ErrHostKeyUnknown, t.cfg.Address, err)
 				return *keyErr
 			}
 			if len(ke.Want) > 0 {
-				*keyErr = fmt.Errorf("%s presented %s key %s, which is not the one in %s (line %d): refusing: %w",
-					t.cfg.Address, key.Type(), fp, ke.Want[0].Filename, ke.Want[0].Line, deckhand.ErrHostKeyMismatch)
+				*keyErr = fmt.Errorf("%w: %s presented %s key %s, not the one in %s (line %d); refusing it",
+					deckhand.ErrHostKeyMismatch, t.cfg.Address, key.Type(), fp, ke.Want[0].Filename, ke.Want[0].Line)
 				return *keyErr
 			}
 		}
@@ -308,10 +348,50 @@ func (t *sshTransport) hostKeyCallback(keyErr *error) (ssh.HostKeyCallback, erro
 				"known_hosts_line", knownhosts.Line([]string{knownhosts.Normalize(t.cfg.Address)}, key))
 			return nil
 		}
-		*keyErr = fmt.Errorf("%s presented %s key %s, which is not in %s: add it or set accept_unknown_host_key: %w",
-			t.cfg.Address, key.Type(), fp, t.cfg.KnownHostsFile, deckhand.ErrHostKeyUnknown)
+		*keyErr = fmt.Errorf("%w: %s presented %s key %s, not in %s; add it or set accept_unknown_host_key",
+			deckhand.ErrHostKeyUnknown, t.cfg.Address, key.Type(), fp, t.cfg.KnownHostsFile)
 		return *keyErr
 	}, nil
+}
+
+// knownHostsCache parses each known_hosts file once for all the hosts of a
+// Collector: a fleet's file holds a line per host, and parsing it again for
+// every connection costs time and memory in the square of the fleet's
+// size. A file whose size or modification time changed is parsed again, so
+// an edit counts from the next connection on.
+type knownHostsCache struct {
+	mu    sync.Mutex
+	files map[string]knownHostsFile
+}
+
+type knownHostsFile struct {
+	mod   time.Time
+	size  int64
+	check ssh.HostKeyCallback
+}
+
+func newKnownHostsCache() *knownHostsCache {
+	return &knownHostsCache{files: map[string]knownHostsFile{}}
+}
+
+func (k *knownHostsCache) callback(path string) (ssh.HostKeyCallback, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	// Held while parsing, so that a fleet connecting at once parses once.
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if f, ok := k.files[path]; ok && f.mod.Equal(fi.ModTime()) && f.size == fi.Size() {
+		return f.check, nil
+	}
+	check, err := knownhosts.New(path)
+	if err != nil {
+		delete(k.files, path)
+		return nil, err
+	}
+	k.files[path] = knownHostsFile{mod: fi.ModTime(), size: fi.Size(), check: check}
+	return check, nil
 }
 
 // session opens a session, reconnecting once when the cached connection
@@ -358,15 +438,14 @@ func (t *sshTransport) Run(ctx context.Context, argv []string, opt runOpts) (res
 	if err := s.Start(QuoteArgv(argv)); err != nil {
 		return result{}, timeoutOr(ctx, opt.Timeout, fmt.Errorf("ssh exec: %v: %w", err, deckhand.ErrUnreachable))
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.Wait() }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		// Ask the remote side to stop the command; closing the channel
-		// frees the session slot even when it does not.
+	// On timeout, ask the remote side to stop the command; closing the
+	// channel frees the session slot even when it does not.
+	stop := context.AfterFunc(ctx, func() {
 		_ = s.Signal(ssh.SIGKILL)
 		s.Close()
+	})
+	err = s.Wait()
+	if !stop() {
 		return result{}, fmt.Errorf("no answer within %s: %w", opt.Timeout, deckhand.ErrTimeout)
 	}
 	res := result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Truncated: stdout.truncated}

@@ -90,10 +90,41 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// copyBufs are the buffers ReadFrom reads through. Without ReadFrom,
+// io.Copy (which the SSH session and os/exec use to fill stdout and stderr)
+// allocates 32 KiB for each stream of each command.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
+// ReadFrom reads r to its end through a pooled buffer. It does not read
+// into b.buf directly because a merged stdout and stderr write
+// concurrently.
+func (b *cappedBuffer) ReadFrom(r io.Reader) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	var total int64
+	for {
+		n, err := r.Read(*bp)
+		if n > 0 {
+			_, _ = b.Write((*bp)[:n])
+			total += int64(n)
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// Bytes hands over what was kept; the buffer starts afresh. Callers take it
+// once the writers are done.
 func (b *cappedBuffer) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]byte(nil), b.buf...)
+	out := b.buf
+	b.buf = nil
+	return out
 }
 
 // localTransport runs the docker CLI on this machine.
@@ -159,7 +190,9 @@ func (localTransport) Close() error { return nil }
 // scanLines feeds complete lines of r to fn; lines up to 1 MiB.
 func scanLines(r io.Reader, fn func([]byte)) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	// Starts small: an events stream per host lives as long as its
+	// connection, and event lines are well under a kilobyte.
+	sc.Buffer(make([]byte, 0, 4<<10), 1<<20)
 	for sc.Scan() {
 		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
 			fn(sc.Bytes())

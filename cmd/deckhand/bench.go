@@ -25,6 +25,8 @@ type benchOptions struct {
 	concurrency       int
 	short, check      bool
 	json              bool
+	cpuProfile        string // pprof CPU profile of the fleet section
+	memProfile        string // pprof heap profile after the steady fleet cycles
 
 	// Derived from short: how much of each measurement to do.
 	cycles      int           // steady fleet cycles measured
@@ -52,6 +54,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&o.short, "short", false, "smaller and shorter measurements (CI), skips the real Docker section")
 	fs.BoolVar(&o.check, "check", false, "exit non-zero when a checked figure misses its goal")
 	fs.BoolVar(&o.json, "json", false, "print the figures as JSON on stdout (the table goes to stderr)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the collecting side of the fleet section to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile taken after the steady fleet cycles to this file")
 	serve := fs.Bool("serve-fleet", false, "internal: serve a simulated fleet, print its manifest, run until stdin closes")
 	dir := fs.String("dir", "", "internal: directory for -serve-fleet's key and known_hosts")
 	if err := parseFlags(fs, args); err != nil {

@@ -20,7 +20,7 @@ func TestMeasureFleetTiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.Close)
-	got, err := measureFleet(context.Background(), f.Manifest, 4, 2, 3)
+	got, err := measureFleet(context.Background(), f.Manifest, 4, 2, 3, fleetHooks{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"text/template"
@@ -108,7 +109,23 @@ type Engine struct {
 	subs          map[chan []byte]struct{}
 	tmpls         map[string]*template.Template
 	pulls         []string
+
+	// gen counts changes of state; outs caches the output of read-only
+	// commands per command line for one gen (see cached).
+	gen  uint64
+	outs map[string]cachedOutput
 }
+
+// cachedOutput is what one read-only command printed.
+type cachedOutput struct {
+	gen            uint64
+	clock          string // timeKey when it ran
+	stdout, stderr []byte
+	code           int
+}
+
+// maxCachedOutputs bounds the output cache; it is emptied when full.
+const maxCachedOutputs = 64
 
 // NewEngine returns an empty engine speaking the given version profile
 // ("20.10", "24.0", "28.2" or "29.5"); it panics on an unknown one.
@@ -124,6 +141,7 @@ func NewEngine(version string) *Engine {
 		composePlugin: true,
 		subs:          map[chan []byte]struct{}{},
 		tmpls:         map[string]*template.Template{},
+		outs:          map[string]cachedOutput{},
 	}
 }
 
@@ -131,7 +149,7 @@ func NewEngine(version string) *Engine {
 func (e *Engine) Version() string { return e.prof.name }
 
 // SetNow sets the engine's clock (status texts like "Up 2 hours" use it).
-func (e *Engine) SetNow(now func() time.Time) { e.mu.Lock(); e.now = now; e.mu.Unlock() }
+func (e *Engine) SetNow(now func() time.Time) { e.mu.Lock(); e.now = now; e.gen++; e.mu.Unlock() }
 
 // SetDockerPath makes path the only argv[0] that finds docker, as on a
 // Synology or a Mac where docker is in /usr/local/bin, off the
@@ -139,6 +157,7 @@ func (e *Engine) SetNow(now func() time.Time) { e.mu.Lock(); e.now = now; e.mu.U
 func (e *Engine) SetDockerPath(path string) {
 	e.mu.Lock()
 	e.dockerPaths = map[string]bool{path: true}
+	e.gen++
 	e.mu.Unlock()
 }
 
@@ -147,6 +166,7 @@ func (e *Engine) SetDockerPath(path string) {
 func (e *Engine) SetCompose(plugin, legacy bool) {
 	e.mu.Lock()
 	e.composePlugin, e.legacyCompose = plugin, legacy
+	e.gen++
 	e.mu.Unlock()
 }
 
@@ -170,6 +190,7 @@ func (e *Engine) Pulls() []string {
 func (e *Engine) AddVolume(name string) {
 	e.mu.Lock()
 	e.volumes = append(e.volumes, name)
+	e.gen++
 	e.mu.Unlock()
 }
 
@@ -190,6 +211,7 @@ func imageID(image string) string {
 func (e *Engine) AddContainer(c deckhand.Container) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	now := e.now()
 	if c.ID == "" {
 		c.ID = randomID()
@@ -258,6 +280,7 @@ func (e *Engine) SetState(name string, state deckhand.ContainerState, health dec
 	if f == nil {
 		return
 	}
+	e.gen++
 	e.setState(f, state)
 	if health != "" && health != f.c.Health {
 		f.c.Health = health
@@ -273,6 +296,7 @@ func (e *Engine) SetExitCode(name string, code int) {
 	defer e.mu.Unlock()
 	if f := e.find(name); f != nil {
 		f.c.ExitCode = code
+		e.gen++
 	}
 }
 
@@ -281,6 +305,7 @@ func (e *Engine) setState(f *fakeCtr, state deckhand.ContainerState) {
 	if state == "" || state == old {
 		return
 	}
+	e.gen++
 	now := e.now()
 	f.c.State = state
 	switch state {
@@ -314,6 +339,7 @@ func (e *Engine) Remove(name string) {
 func (e *Engine) remove(name string) bool {
 	for i, f := range e.ctrs {
 		if f.c.Name == name || f.c.ID == name {
+			e.gen++
 			e.ctrs = append(e.ctrs[:i], e.ctrs[i+1:]...)
 			e.emit(f, "destroy", nil)
 			return true
@@ -328,6 +354,7 @@ func (e *Engine) AppendLog(name, line string, stderr bool) {
 	defer e.mu.Unlock()
 	if f := e.find(name); f != nil {
 		f.logs = append(f.logs, logLine{at: e.now(), text: line, stderr: stderr})
+		e.gen++
 	}
 }
 
@@ -472,7 +499,92 @@ func flags(args []string, valued ...string) (map[string]string, []string) {
 	return opts, pos
 }
 
+// readOnly reports whether argv only reads the engine's state, so that its
+// output may be cached.
+func readOnly(argv []string) bool {
+	if len(argv) < 2 || path.Base(argv[0]) == "docker-compose" {
+		return false
+	}
+	switch argv[1] {
+	case "version", "ps", "inspect", "images":
+		return true
+	case "volume":
+		return len(argv) > 2 && (argv[2] == "ls" || argv[2] == "list")
+	case "system":
+		return len(argv) > 2 && argv[2] == "df"
+	}
+	return false
+}
+
+// timeKey is what the output of a read-only command depends on besides
+// the engine's state: the clock, through texts like "Up 2 hours" (ps) and
+// creation times printed to the second (images). e.mu is held.
+func (e *Engine) timeKey(argv []string) string {
+	switch argv[1] {
+	case "ps":
+		now := e.now()
+		var b strings.Builder
+		for _, f := range e.ctrs {
+			b.WriteString(e.statusText(f, now))
+			b.WriteByte(0)
+			b.WriteString(humanDuration(now.Sub(f.c.CreatedAt)))
+			b.WriteByte(0)
+		}
+		return b.String()
+	case "images":
+		return strconv.FormatInt(e.now().Unix(), 10)
+	}
+	return ""
+}
+
+// run runs argv, serving read-only commands from the output cache while
+// the state and the clock-dependent texts are unchanged: a real host
+// renders its output on its own CPU, and a fleet of hundreds of fake hosts
+// in one process must not spend the measuring machine's CPU re-rendering
+// the same bytes. Any other command invalidates the cache before and
+// after it runs, so no read that overlaps a change is cached.
 func (e *Engine) run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
+	if !readOnly(argv) {
+		e.mu.Lock()
+		e.gen++
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			e.gen++
+			e.mu.Unlock()
+		}()
+		return e.runCommand(ctx, argv, stdout, stderr)
+	}
+	key := strings.Join(argv, "\x00")
+	e.mu.Lock()
+	gen, clock := e.gen, e.timeKey(argv)
+	c, ok := e.outs[key]
+	e.mu.Unlock()
+	if !ok || c.gen != gen || c.clock != clock {
+		var out, errOut bytes.Buffer
+		code := e.runCommand(ctx, argv, &out, &errOut)
+		c = cachedOutput{gen: gen, clock: clock, stdout: out.Bytes(), stderr: errOut.Bytes(), code: code}
+		e.mu.Lock()
+		// Only what is still current is kept: the state or the clock may
+		// have moved while it ran.
+		if e.gen == gen && e.timeKey(argv) == clock {
+			if len(e.outs) >= maxCachedOutputs {
+				clear(e.outs)
+			}
+			e.outs[key] = c
+		}
+		e.mu.Unlock()
+	}
+	if len(c.stdout) > 0 {
+		_, _ = stdout.Write(c.stdout)
+	}
+	if len(c.stderr) > 0 {
+		_, _ = stderr.Write(c.stderr)
+	}
+	return c.code
+}
+
+func (e *Engine) runCommand(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 	if path.Base(argv[0]) == "docker-compose" {
 		return e.compose(argv[1:], stdout, stderr, true)
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/deckhand/deckhand"
 )
@@ -100,5 +102,44 @@ func TestEngineCommands(t *testing.T) {
 	out, errOut, code = run(t, e, "docker", "version", "--format", "{{json .}}")
 	if code != 1 || !strings.Contains(out, `"Server":null`) || !strings.Contains(errOut, "Is the docker daemon running?") {
 		t.Errorf("daemon down: %q %q %d", out, errOut, code)
+	}
+}
+
+// TestOutputCacheFollowsStateAndClock checks that cached output never
+// outlives what it was rendered from: a state change, a command that acts,
+// or the clock moving a status text on.
+func TestOutputCacheFollowsStateAndClock(t *testing.T) {
+	e := NewEngine("28.2")
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	e.SetNow(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	e.AddContainer(deckhand.Container{Name: "a"})
+	ps := []string{"docker", "ps", "-a", "--format", "{{.Names}} {{.State}} {{.Status}}"}
+	inspect := []string{"docker", "inspect", "--format", "{{.State.Status}} {{.State.StartedAt}}", "a"}
+	steps := []struct {
+		name        string
+		change      func()
+		ps, inspect string
+	}{
+		{"first", func() {}, "a running Up About an hour\n", "running 2025-06-01T11:00:00Z\n"},
+		{"unchanged", func() {}, "a running Up About an hour\n", "running 2025-06-01T11:00:00Z\n"},
+		{"SetState", func() { e.SetState("a", deckhand.StateExited, "") }, "a exited Exited (0) Less than a second ago\n", "exited 2025-06-01T11:00:00Z\n"},
+		{"clock", func() { mu.Lock(); now = now.Add(2 * time.Hour); mu.Unlock() }, "a exited Exited (0) 2 hours ago\n", "exited 2025-06-01T11:00:00Z\n"},
+		{"docker start", func() { run(t, e, "docker", "start", "a") }, "a running Up Less than a second\n", "running 2025-06-01T14:00:00Z\n"},
+	}
+	for _, st := range steps {
+		st.change()
+		if out, _, _ := run(t, e, ps...); out != st.ps {
+			t.Errorf("%s: ps = %q, want %q", st.name, out, st.ps)
+		}
+		if out, _, _ := run(t, e, inspect...); out != st.inspect {
+			t.Errorf("%s: inspect = %q, want %q", st.name, out, st.inspect)
+		}
+	}
+	if _, errOut, code := run(t, e, "docker", "inspect", "--format", "{{.Name}}", "ghost"); code != 1 || !strings.Contains(errOut, "ghost") {
+		t.Errorf("cached failure lost its stderr or exit code: %d %q", code, errOut)
+	}
+	if _, errOut, code := run(t, e, "docker", "inspect", "--format", "{{.Name}}", "ghost"); code != 1 || !strings.Contains(errOut, "ghost") {
+		t.Errorf("cached failure replayed wrong: %d %q", code, errOut)
 	}
 }

@@ -83,12 +83,14 @@ func (d *delayConn) due(last *time.Time) time.Time {
 
 func (d *delayConn) reader() {
 	defer close(d.in)
+	// One read buffer; each chunk gets a copy of just what was read, so a
+	// fleet of hundreds of connections does not churn 32 KiB per packet.
+	buf := make([]byte, 32<<10)
 	for {
-		buf := make([]byte, 32<<10)
 		n, err := d.Conn.Read(buf)
 		if n > 0 {
 			select {
-			case d.in <- chunk{b: buf[:n], due: d.due(&d.lastIn)}:
+			case d.in <- chunk{b: append([]byte(nil), buf[:n]...), due: d.due(&d.lastIn)}:
 			case <-d.done:
 				return
 			}
