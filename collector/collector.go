@@ -242,7 +242,7 @@ func (c *Collector) containers(ctx context.Context, h *hostConn) ([]deckhand.Con
 	if err := classify("docker ps", name, h.cfg.DockerPath, res, err); err != nil {
 		return nil, err
 	}
-	ctrs, bad := ParsePS(res.Stdout)
+	ctrs, rawLabels, bad := parsePS(res.Stdout)
 	if err := badLines("docker ps", name, len(ctrs), bad, res, c.log); err != nil {
 		return nil, err
 	}
@@ -270,6 +270,8 @@ func (c *Collector) containers(ctx context.Context, h *hostConn) ([]deckhand.Con
 	for i := range ctrs {
 		if in, ok := info[ctrs[i].ID]; ok {
 			mergeInspect(&ctrs[i], in)
+		} else {
+			psLabels(&ctrs[i], rawLabels[i])
 		}
 	}
 	return ctrs, nil

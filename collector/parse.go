@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"regexp"
 	"strconv"
 	"strings"
@@ -54,22 +55,47 @@ type lineError struct {
 	Err  error
 }
 
-// splitLines yields the non-empty lines of out.
-func splitLines(out []byte) [][]byte {
-	var lines [][]byte
-	for _, l := range bytes.Split(out, []byte("\n")) {
-		l = bytes.TrimSpace(l)
-		if len(l) > 0 {
-			lines = append(lines, l)
+// splitLines yields the non-empty lines of out, numbered from 0, without
+// allocating.
+func splitLines(out []byte) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		i := 0
+		for len(out) > 0 {
+			l := out
+			if j := bytes.IndexByte(out, '\n'); j >= 0 {
+				l, out = out[:j], out[j+1:]
+			} else {
+				out = nil
+			}
+			l = bytes.TrimSpace(l)
+			if len(l) == 0 {
+				continue
+			}
+			if !yield(i, l) {
+				return
+			}
+			i++
 		}
 	}
-	return lines
 }
 
 // ParsePS parses `docker ps` JSON lines into containers. A line that is not
 // valid JSON or lacks an ID is skipped and reported in bad; the others are
 // kept.
 func ParsePS(out []byte) (ctrs []deckhand.Container, bad []lineError) {
+	ctrs, labels, bad := parsePS(out)
+	for i := range ctrs {
+		psLabels(&ctrs[i], labels[i])
+	}
+	return ctrs, bad
+}
+
+// parsePS is ParsePS leaving Labels unset, with each container's raw
+// label string: the collector reads exact labels from inspect and parses
+// these only for a container inspect did not return.
+func parsePS(out []byte) (ctrs []deckhand.Container, labels []string, bad []lineError) {
+	n := bytes.Count(out, []byte("\n")) + 1
+	ctrs, labels = make([]deckhand.Container, 0, n), make([]string, 0, n)
 	for i, l := range splitLines(out) {
 		var p psLine
 		if err := json.Unmarshal(l, &p); err != nil {
@@ -82,8 +108,18 @@ func ParsePS(out []byte) (ctrs []deckhand.Container, bad []lineError) {
 			continue
 		}
 		ctrs = append(ctrs, c)
+		labels = append(labels, p.Labels)
 	}
-	return ctrs, bad
+	if len(ctrs) == 0 {
+		ctrs, labels = nil, nil
+	}
+	return ctrs, labels, bad
+}
+
+// psLabels sets c's labels from the label string of `docker ps`.
+func psLabels(c *deckhand.Container, raw string) {
+	c.Labels = ParseLabels(raw)
+	setCompose(c)
 }
 
 func containerFromPS(p psLine) (deckhand.Container, error) {
@@ -120,10 +156,8 @@ func containerFromPS(p psLine) (deckhand.Container, error) {
 		Health:   health,
 		ExitCode: st.ExitCode,
 		Ports:    ParsePorts(p.Ports),
-		Labels:   ParseLabels(p.Labels),
 	}
 	c.CreatedAt, _ = parseDockerTime(p.CreatedAt)
-	setCompose(&c)
 	return c, nil
 }
 
@@ -145,10 +179,16 @@ func parseDockerTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, errors.New("empty time")
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+	const cli = "2006-01-02 15:04:05 -0700 MST"
+	// Try the likely layout first: a failed time.Parse allocates its error.
+	first, second := cli, time.RFC3339Nano
+	if len(s) > 10 && s[10] == 'T' {
+		first, second = second, first
+	}
+	if t, err := time.Parse(first, s); err == nil {
 		return t, nil
 	}
-	return time.Parse("2006-01-02 15:04:05 -0700 MST", s)
+	return time.Parse(second, s)
 }
 
 // ParseLabels splits the comma-joined label string of `docker ps`. Docker
@@ -197,11 +237,6 @@ type StatusInfo struct {
 	ExitCode int
 }
 
-var (
-	reExitCode = regexp.MustCompile(`^(?:Exited|Restarting) \((-?\d+)\)`)
-	reHealth   = regexp.MustCompile(`\((healthy|unhealthy|health: starting)\)`)
-)
-
 // ParseStatus reads state, health and exit code from Docker's human status:
 // "Up 2 hours (healthy)", "Up 3 minutes (Paused)", "Exited (137) 5 minutes
 // ago", "Restarting (1) 3 seconds ago", "Created", "Dead", "Removal In
@@ -226,16 +261,35 @@ func ParseStatus(s string) StatusInfo {
 	case strings.HasPrefix(s, "Removal"):
 		info.State = deckhand.StateRemoving
 	}
-	if m := reExitCode.FindStringSubmatch(s); m != nil {
-		info.ExitCode, _ = strconv.Atoi(m[1])
-	}
-	if m := reHealth.FindStringSubmatch(s); m != nil {
-		info.Health = parseHealth(m[1])
+	info.ExitCode = statusExitCode(s)
+	// The leftmost health marker counts.
+	at := len(s)
+	for _, h := range []string{"(healthy)", "(unhealthy)", "(health: starting)"} {
+		if i := strings.Index(s, h); i >= 0 && i < at {
+			at, info.Health = i, parseHealth(h[1:len(h)-1])
+		}
 	}
 	return info
 }
 
 // parseHealth maps Docker health words; "" when s says nothing.
+// statusExitCode reads the code of "Exited (137) …" and "Restarting (1) …".
+func statusExitCode(s string) int {
+	rest, ok := strings.CutPrefix(s, "Exited (")
+	if !ok {
+		if rest, ok = strings.CutPrefix(s, "Restarting ("); !ok {
+			return 0
+		}
+	}
+	num, _, ok := strings.Cut(rest, ")")
+	digits := strings.TrimPrefix(num, "-")
+	if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return 0
+	}
+	n, _ := strconv.Atoi(num)
+	return n
+}
+
 func parseHealth(s string) deckhand.Health {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "healthy":

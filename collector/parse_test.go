@@ -224,6 +224,10 @@ func TestParseStatus(t *testing.T) {
 		{"Removal In Progress", StatusInfo{deckhand.StateRemoving, deckhand.HealthNone, 0}},
 		{"", StatusInfo{"", deckhand.HealthNone, 0}},
 		{"Something new", StatusInfo{"", deckhand.HealthNone, 0}},
+		{"Exited (+5) 2 days ago", StatusInfo{deckhand.StateExited, deckhand.HealthNone, 0}},
+		{"Exited () 2 days ago", StatusInfo{deckhand.StateExited, deckhand.HealthNone, 0}},
+		{"Exited (12", StatusInfo{deckhand.StateExited, deckhand.HealthNone, 0}},
+		{"Up 1 hour (unhealthy) (healthy)", StatusInfo{deckhand.StateRunning, deckhand.HealthUnhealthy, 0}},
 	}
 	for _, tc := range tests {
 		if got := ParseStatus(tc.in); got != tc.want {
