@@ -48,13 +48,14 @@ func TestReportGoalsAndCheck(t *testing.T) {
 	r.goal("fleet", "speed-up", 49, "×", false, 50, true)
 	r.goal("page", "p99", 30, "ms", true, 25, false) // missed but not checked
 	r.add("page", "size", 10, "KiB")
+	r.unchecked("fleet", "rss", 60, "MB", true, 40, "the binary alone is 20 MB")
 	missed := r.missed()
 	if len(missed) != 1 || !strings.Contains(missed[0], "speed-up = 49.0×, goal ≥ 50.0×") {
 		t.Fatalf("missed = %q, want only the speed-up", missed)
 	}
 	var out bytes.Buffer
 	r.print(&out)
-	for _, want := range []string{"PASS", "FAIL", "FAIL (not checked)", "≤ 2.00×", "10.0 KiB"} {
+	for _, want := range []string{"PASS", "FAIL", "FAIL (not checked)", "≤ 2.00×", "10.0 KiB", "FAIL (not checked: the binary alone is 20 MB)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
