@@ -499,14 +499,47 @@ func (t *sshTransport) Stream(ctx context.Context, argv []string, line func([]by
 		s.Close()
 	})
 	defer stop()
-	scanLines(out, line)
-	err = s.Wait()
-	res := result{Stderr: stderr.Bytes()}
-	if ctx.Err() != nil {
-		return res, nil
+	// Lines are delivered under mu until Stream returns, never after.
+	var mu sync.Mutex
+	ended := false
+	done := make(chan error, 1)
+	go func() {
+		scanLines(out, func(b []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !ended {
+				line(b)
+			}
+		})
+		done <- s.Wait()
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// The signal and the close are sent, but sshd keeps a channel open
+		// while its command lives, and a `docker events` that is not sent
+		// SIGTERM only notices its closed output at its next event, which
+		// may never come. The caller is not held beyond a grace period: the
+		// reader then ends with the connection.
+		t := time.NewTimer(streamGrace)
+		select {
+		case err = <-done:
+		case <-t.C:
+		}
+		t.Stop()
 	}
-	return sessionResult(res, err)
+	mu.Lock()
+	ended = true
+	mu.Unlock()
+	if ctx.Err() != nil {
+		return result{}, nil
+	}
+	return sessionResult(result{Stderr: stderr.Bytes()}, err)
 }
+
+// streamGrace is how long a cancelled Stream waits for the host to end the
+// command.
+const streamGrace = time.Second
 
 func (t *sshTransport) Close() error {
 	t.mu.Lock()
