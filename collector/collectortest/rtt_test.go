@@ -23,7 +23,7 @@ func TestWithRTTKeepsStreamsIntact(t *testing.T) {
 	slow := NewServer(t, e, WithRTT(4*time.Millisecond, 6*time.Millisecond))
 	run := func(s *Server) []byte {
 		t.Helper()
-		c, err := ssh.Dial("tcp", s.Addr, &ssh.ClientConfig{User: "u", Auth: []ssh.AuthMethod{ssh.Password("x")},
+		_, err := ssh.Dial("tcp", s.Addr, &ssh.ClientConfig{User: "u", Auth: []ssh.AuthMethod{ssh.Password("x")},
 			HostKeyCallback: ssh.FixedHostKey(s.HostKey)})
 		if err == nil {
 			t.Fatal("password auth accepted; want public key only")
@@ -32,7 +32,7 @@ func TestWithRTTKeepsStreamsIntact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err = ssh.Dial("tcp", s.Addr, &ssh.ClientConfig{User: "u", Auth: []ssh.AuthMethod{ssh.PublicKeys(key)},
+		c, err := ssh.Dial("tcp", s.Addr, &ssh.ClientConfig{User: "u", Auth: []ssh.AuthMethod{ssh.PublicKeys(key)},
 			HostKeyCallback: ssh.FixedHostKey(s.HostKey)})
 		if err != nil {
 			t.Fatal(err)
