@@ -286,9 +286,14 @@ type PruneStats struct {
 
 // Retention periods applied by Prune. 1d buckets are kept forever: one row
 // per container per day is small, and the status page shows 90 days.
+// The fine resolutions dominate the file's size (one row per container per
+// bucket: 8000 containers make 96k 5m rows an hour), so they are kept only as
+// long as something reads them: the page's 24 h bar uses 1h buckets, and a
+// week of them leaves room for incident review; 5m buckets cover the last
+// hours at a glance.
 const (
-	Keep5m            = 48 * time.Hour
-	Keep1h            = 35 * 24 * time.Hour
+	Keep5m            = 6 * time.Hour
+	Keep1h            = 8 * 24 * time.Hour
 	KeepSentOutbox    = 7 * 24 * time.Hour
 	KeepClosedAlerts  = 180 * 24 * time.Hour
 	KeepAudit         = 365 * 24 * time.Hour

@@ -68,6 +68,7 @@ type daemon struct {
 	lastSample time.Time // availability recording; guarded by evalMu
 	uptimeMu   sync.Mutex
 	uptimeAt   time.Time
+	uptimeBusy bool // a background re-read is running
 	uptime     map[statuspage.ContainerKey]statuspage.UptimeSeries
 }
 
@@ -656,15 +657,52 @@ func (d *daemon) refreshPage(ctx context.Context, force bool) {
 
 func (d *daemon) uptimeSeries(ctx context.Context, now time.Time, force bool) map[statuspage.ContainerKey]statuspage.UptimeSeries {
 	d.uptimeMu.Lock()
-	defer d.uptimeMu.Unlock()
-	if !force && d.uptime != nil && now.Sub(d.uptimeAt) < time.Minute {
-		return d.uptime
+	cached := d.uptime
+	fresh := cached != nil && now.Sub(d.uptimeAt) < time.Minute
+	if cached != nil && !fresh && !force && !d.uptimeBusy {
+		// Re-read in the background: on a large fleet these queries take
+		// seconds, and a detection must not wait for history bars.
+		d.uptimeBusy = true
+		go func() {
+			out := d.readUptime(ctx, now)
+			d.uptimeMu.Lock()
+			d.uptime, d.uptimeAt, d.uptimeBusy = out, now, false
+			d.uptimeMu.Unlock()
+			if ctx.Err() == nil {
+				d.refreshPage(ctx, false)
+			}
+		}()
 	}
+	d.uptimeMu.Unlock()
+	if cached != nil && !force {
+		return cached
+	}
+	out := d.readUptime(ctx, now)
+	d.uptimeMu.Lock()
+	d.uptime, d.uptimeAt = out, now
+	d.uptimeMu.Unlock()
+	return out
+}
+
+// readUptime reads the bars' buckets: hourly for the last day, daily for
+// 90 days (the week and month bars are the tail of the same buckets, one per
+// day with gaps included).
+func (d *daemon) readUptime(ctx context.Context, now time.Time) map[statuspage.ContainerKey]statuspage.UptimeSeries {
+	out, err := readUptime(ctx, d.store, now)
+	if err != nil && ctx.Err() == nil {
+		d.log.Error("status page: uptime", "err", err)
+	}
+	return out
+}
+
+// readUptime is the status page's history, straight from the store.
+func readUptime(ctx context.Context, st *store.Store, now time.Time) (map[statuspage.ContainerKey]statuspage.UptimeSeries, error) {
 	out := map[statuspage.ContainerKey]statuspage.UptimeSeries{}
-	add := func(res string, since time.Duration, set func(*statuspage.UptimeSeries, []deckhand.UptimeBucket)) {
-		m, err := d.store.Uptime(ctx, res, now.Add(-since), now)
+	var errs []error
+	read := func(res string, since time.Duration, set func(*statuspage.UptimeSeries, []deckhand.UptimeBucket)) {
+		m, err := st.Uptime(ctx, res, now.Add(-since), now)
 		if err != nil {
-			d.log.Error("status page: uptime", "err", err)
+			errs = append(errs, err)
 			return
 		}
 		for k, b := range m {
@@ -674,12 +712,12 @@ func (d *daemon) uptimeSeries(ctx context.Context, now time.Time, force bool) ma
 			out[key] = s
 		}
 	}
-	add(store.Res1h, 24*time.Hour, func(s *statuspage.UptimeSeries, b []deckhand.UptimeBucket) { s.Day = b })
-	add(store.Res1d, 7*24*time.Hour, func(s *statuspage.UptimeSeries, b []deckhand.UptimeBucket) { s.Week = b })
-	add(store.Res1d, 30*24*time.Hour, func(s *statuspage.UptimeSeries, b []deckhand.UptimeBucket) { s.Month = b })
-	add(store.Res1d, 90*24*time.Hour, func(s *statuspage.UptimeSeries, b []deckhand.UptimeBucket) { s.Quarter = b })
-	d.uptime, d.uptimeAt = out, now
-	return out
+	tail := func(b []deckhand.UptimeBucket, n int) []deckhand.UptimeBucket { return b[max(len(b)-n, 0):] }
+	read(store.Res1h, 24*time.Hour, func(s *statuspage.UptimeSeries, b []deckhand.UptimeBucket) { s.Day = b })
+	read(store.Res1d, 90*24*time.Hour, func(s *statuspage.UptimeSeries, b []deckhand.UptimeBucket) {
+		s.Quarter, s.Month, s.Week = b, tail(b, 30), tail(b, 7)
+	})
+	return out, errors.Join(errs...)
 }
 
 // cronLogger adapts slog to cron's logger.
