@@ -230,6 +230,12 @@ func (s *Server) sendMessage(p params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.post(p, &Message{Text: text, Raw: p.str("text"), Entities: entities, Keyboard: kb})
+}
+
+// post adds a bot message to the chat p names, under that chat's rate
+// limit, and answers with the message as the Bot API returns it.
+func (s *Server) post(p params, m *Message) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, err := s.chatOf(p)
@@ -240,7 +246,7 @@ func (s *Server) sendMessage(p params) (any, error) {
 		return nil, err
 	}
 	c.nextID++
-	m := &Message{ID: c.nextID, ChatID: c.id, From: botUser, Date: s.opts.Now(), Text: text, Raw: p.str("text"), Entities: entities, Keyboard: kb}
+	m.ID, m.ChatID, m.From, m.Date = c.nextID, c.id, botUser, s.opts.Now()
 	c.messages = append(c.messages, m)
 	s.notify()
 	return s.messageJSON(c, m), nil
@@ -266,21 +272,8 @@ func (s *Server) sendDocument(p params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, err := s.chatOf(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.limitLocked(c); err != nil {
-		return nil, err
-	}
-	c.nextID++
-	m := &Message{ID: c.nextID, ChatID: c.id, From: botUser, Date: s.opts.Now(), Text: caption, Raw: p.str("caption"),
-		Entities: entities, Keyboard: kb, Document: &Document{Name: doc.Name, Data: doc.Data}}
-	c.messages = append(c.messages, m)
-	s.notify()
-	return s.messageJSON(c, m), nil
+	return s.post(p, &Message{Text: caption, Raw: p.str("caption"), Entities: entities, Keyboard: kb,
+		Document: &Document{Name: doc.Name, Data: doc.Data}})
 }
 
 // editTarget finds the bot's message to edit; the caller holds s.mu.
