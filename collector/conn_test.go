@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"github.com/deckhand/deckhand/internal/logtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +44,7 @@ func TestHostKeys(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f.logs = &syncBuffer{}
+			f.logs = &logtest.Buffer{}
 			c := f.collector(t, func(_ int, h *HostConfig) {
 				h.KnownHostsFile, h.AcceptUnknownHostKey = tc.knownHosts, tc.accept
 			})

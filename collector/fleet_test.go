@@ -1,14 +1,13 @@
 package collector
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/deckhand/deckhand/internal/logtest"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,25 +50,7 @@ type fleet struct {
 	hosts      []fakeHost
 	keyFile    string
 	knownHosts string
-	logs       *syncBuffer
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs       *logtest.Buffer
 }
 
 // newFleet starts n fake hosts of one version, each with ctrs containers
@@ -77,7 +58,7 @@ func (s *syncBuffer) String() string {
 func newFleet(t testing.TB, n int, version string, ctrs int) *fleet {
 	t.Helper()
 	keyFile, pub := collectortest.NewClientKey(t)
-	f := &fleet{keyFile: keyFile, knownHosts: filepath.Join(t.TempDir(), "known_hosts"), logs: &syncBuffer{}}
+	f := &fleet{keyFile: keyFile, knownHosts: filepath.Join(t.TempDir(), "known_hosts"), logs: &logtest.Buffer{}}
 	var kh strings.Builder
 	for i := range n {
 		e := collectortest.NewEngine(version)

@@ -1,15 +1,14 @@
 package collector_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"github.com/deckhand/deckhand/internal/logtest"
 	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,25 +62,6 @@ func startFixture(t *testing.T) fixture {
 	return f
 }
 
-// logBuffer collects the collector's log so a failing test can show it and a
-// passing one can check that no secret was written.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newCollector builds a one-host collector with short backoff, closed and
 // checked for leaked key material when the test ends.
 func newCollector(t *testing.T, hc collector.HostConfig) *collector.Collector {
@@ -93,7 +73,7 @@ func newCollector(t *testing.T, hc collector.HostConfig) *collector.Collector {
 	if hc.CommandTimeout == 0 {
 		hc.CommandTimeout = 60 * time.Second // CI machines are slow; this is not a timing test
 	}
-	logs := &logBuffer{}
+	logs := &logtest.Buffer{}
 	c, err := collector.New([]collector.HostConfig{hc}, collector.Options{
 		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Backoff: []time.Duration{10 * time.Millisecond},

@@ -7,10 +7,10 @@ package main
 // daemon until the test ends, and waiting for outcomes.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/deckhand/deckhand/internal/logtest"
 	"log/slog"
 	"net"
 	"net/http"
@@ -118,25 +118,6 @@ func writeConfig(t *testing.T, dir string, c e2eConfig, publicAddr string) strin
 	return path
 }
 
-// syncBuffer is a log sink shared by the daemon's goroutines; it is printed
-// when the test fails.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // e2eDaemon is one run of the daemon in this process.
 type e2eDaemon struct {
 	d      *daemon
@@ -169,7 +150,7 @@ type e2eEnv struct {
 	dir  string
 	cfg  e2eConfig
 	addr string
-	logs *syncBuffer
+	logs *logtest.Buffer
 }
 
 func newEnv(t *testing.T, cfg e2eConfig) *e2eEnv {
@@ -186,7 +167,7 @@ func newEnv(t *testing.T, cfg e2eConfig) *e2eEnv {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	env := &e2eEnv{t: t, dir: dir, cfg: cfg, addr: addr, logs: &syncBuffer{}}
+	env := &e2eEnv{t: t, dir: dir, cfg: cfg, addr: addr, logs: &logtest.Buffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("deckhand log:\n%s", env.logs.String())
