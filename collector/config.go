@@ -23,7 +23,7 @@ const (
 	DefaultCommandTimeout = 15 * time.Second
 	DefaultKeepAlive      = 15 * time.Second
 	DefaultMaxSessions    = 4
-	DefaultConcurrency    = 16
+	DefaultConcurrency    = 256
 	DefaultDockerPath     = "docker"
 	// maxSessionsCap stays under sshd's default MaxSessions of 10, leaving
 	// room for the events stream and an operator's own session.
@@ -66,7 +66,7 @@ type HostConfig struct {
 // Options configures a Collector.
 type Options struct {
 	Logger      *slog.Logger
-	Concurrency int // hosts collected in parallel by CollectAll, 16 by default
+	Concurrency int // hosts collected in parallel by CollectAll, DefaultConcurrency by default
 	Now         func() time.Time
 	// Backoff is the wait before reconnecting after 1, 2, 3… consecutive
 	// failures; the last value repeats. 5 s, 10 s, 30 s by default.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/deckhand/deckhand/collector"
 	"io"
 	"os"
 	"os/exec"
@@ -50,7 +51,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&o.rtt, "rtt", 20*time.Millisecond, "round trip time between deckhand and every simulated host")
 	fs.DurationVar(&o.jitter, "jitter", 2*time.Millisecond, "random extra delay per round trip, up to")
 	fs.Float64Var(&o.fail, "fail", 0, "fraction of simulated hosts that fail (half daemon down, half refusing the login)")
-	fs.IntVar(&o.concurrency, "concurrency", 0, "hosts collected at once (collector.concurrency); 0: all of them")
+	fs.IntVar(&o.concurrency, "concurrency", collector.DefaultConcurrency, "hosts collected at once (collector.concurrency; the default is the daemon's)")
 	fs.BoolVar(&o.short, "short", false, "smaller and shorter measurements (CI), skips the real Docker section")
 	fs.BoolVar(&o.check, "check", false, "exit non-zero when a checked figure misses its goal")
 	fs.BoolVar(&o.json, "json", false, "print the figures as JSON on stdout (the table goes to stderr)")
@@ -72,7 +73,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return serveFleet(ctx, o, *dir, os.Stdin, stdout)
 	}
 	if o.concurrency <= 0 {
-		o.concurrency = o.hosts
+		return usageError{"bench: -concurrency must be at least 1"}
 	}
 	o.cycles, o.naiveHosts, o.loadFor = 5, 10, 3*time.Second
 	o.storeHosts, o.storeSpan = o.hosts, 12*time.Hour

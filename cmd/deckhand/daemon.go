@@ -296,12 +296,13 @@ func (d *daemon) inventory(ctx context.Context) { d.cycle(ctx, true) }
 func (d *daemon) collectAll(ctx context.Context, full bool) []deckhand.Snapshot {
 	limit := d.cfg.Collector.Concurrency
 	if limit <= 0 {
-		limit = 16
+		limit = collector.DefaultConcurrency
 	}
 	sem := make(chan struct{}, limit)
 	results := make(chan deckhand.Snapshot)
 	abandoned := make(chan struct{})
 	defer close(abandoned)
+	disabled := d.disabledHosts(ctx)
 	n := 0
 	for _, h := range d.hosts {
 		if _, busy := d.collecting.LoadOrStore(h, true); busy {
@@ -310,7 +311,7 @@ func (d *daemon) collectAll(ctx context.Context, full bool) []deckhand.Snapshot 
 		n++
 		go func() {
 			sem <- struct{}{}
-			s := d.collectOne(ctx, h, full)
+			s := d.collectOne(ctx, h, full, disabled[h])
 			<-sem
 			d.collecting.Delete(h)
 			select {
@@ -340,8 +341,23 @@ func (d *daemon) collectAll(ctx context.Context, full bool) []deckhand.Snapshot 
 	return snaps
 }
 
-func (d *daemon) collectOne(ctx context.Context, host string, full bool) deckhand.Snapshot {
-	if h, err := d.store.Host(ctx, host); err == nil && !h.Enabled {
+// disabledHosts reads which hosts an admin disabled from chat: one query
+// per cycle, not one per host.
+func (d *daemon) disabledHosts(ctx context.Context) map[string]bool {
+	hosts, err := d.store.Hosts(ctx)
+	if err != nil {
+		d.log.Error("read hosts", "err", err)
+		return nil
+	}
+	off := map[string]bool{}
+	for _, h := range hosts {
+		off[h.Name] = !h.Enabled
+	}
+	return off
+}
+
+func (d *daemon) collectOne(ctx context.Context, host string, full, disabled bool) deckhand.Snapshot {
+	if disabled {
 		now := d.now()
 		return deckhand.Snapshot{Host: deckhand.Host{Name: host, Status: deckhand.HostDisabled, LastCollectAt: now},
 			CollectedAt: now, Err: fmt.Errorf("%s: %w", host, deckhand.ErrHostDisabled)}
@@ -351,7 +367,7 @@ func (d *daemon) collectOne(ctx context.Context, host string, full bool) deckhan
 
 // collectHost re-collects one host now (after an event or an action).
 func (d *daemon) collectHost(ctx context.Context, host string) {
-	s := d.collectOne(ctx, host, false)
+	s := d.collectOne(ctx, host, false, d.disabledHosts(ctx)[host])
 	if ctx.Err() != nil {
 		return
 	}
