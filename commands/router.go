@@ -70,8 +70,6 @@ type Stat struct {
 	MemUsage   int64 // bytes
 	MemLimit   int64 // bytes
 	MemPercent float64
-	NetIO      string // Docker's human text, e.g. "1.2MB / 3.4MB"
-	BlockIO    string
 	PIDs       int
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/collector"
@@ -21,7 +20,7 @@ func (a dockerActions) Stats(ctx context.Context, host string) ([]commands.Stat,
 	out := make([]commands.Stat, len(st))
 	for i, s := range st {
 		out[i] = commands.Stat{Name: s.Name, CPUPercent: s.CPUPercent, MemUsage: s.MemUsage, MemLimit: s.MemLimit,
-			MemPercent: s.MemPercent, NetIO: humanIO(s.NetRx, s.NetTx), BlockIO: humanIO(s.BlockRead, s.BlockWrite), PIDs: s.PIDs}
+			MemPercent: s.MemPercent, PIDs: s.PIDs}
 	}
 	return out, nil
 }
@@ -71,19 +70,4 @@ func (a announcer) AddAnnouncement(ctx context.Context, an deckhand.Announcement
 		go a.d.refreshPage(context.WithoutCancel(ctx), false)
 	}
 	return id, err
-}
-
-func humanIO(in, out int64) string { return humanBytes(in) + " / " + humanBytes(out) }
-
-func humanBytes(n int64) string {
-	const unit = 1000 // docker stats prints decimal units
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%cB", float64(n)/float64(div), "kMGTPE"[exp])
 }
