@@ -57,7 +57,7 @@ func (a alertActions) Ack(ctx context.Context, id int64, by string) (deckhand.Al
 		return deckhand.Alert{}, err
 	}
 	d.kick()
-	go d.refreshPage(context.WithoutCancel(ctx), false)
+	d.pageChanged()
 	return acked, nil
 }
 
@@ -67,7 +67,7 @@ type announcer struct{ d *daemon }
 func (a announcer) AddAnnouncement(ctx context.Context, an deckhand.Announcement) (int64, error) {
 	id, err := a.d.store.AddAnnouncement(ctx, an)
 	if err == nil {
-		go a.d.refreshPage(context.WithoutCancel(ctx), false)
+		a.d.pageChanged()
 	}
 	return id, err
 }

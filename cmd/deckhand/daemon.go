@@ -56,6 +56,11 @@ type daemon struct {
 
 	triggers map[string]chan struct{} // per host: re-collect now (events, actions)
 
+	// pageDirty asks the page worker for a rebuild. A rebuild reads every
+	// container and renders the whole page, so bursts of events across
+	// hosts are coalesced into at most one rebuild per pageEvery.
+	pageDirty chan struct{}
+
 	collecting sync.Map // host → true while a cycle's collection of it runs
 
 	// ln, when set before run, is used instead of listening on
@@ -74,7 +79,7 @@ type daemon struct {
 
 // newDaemon opens the store and builds every part; nothing runs yet.
 func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots bool) (*daemon, error) {
-	d := &daemon{cfg: cfg, log: log, now: time.Now, snaps: map[string]deckhand.Snapshot{}, triggers: map[string]chan struct{}{}, started: make(chan struct{})}
+	d := &daemon{cfg: cfg, log: log, now: time.Now, snaps: map[string]deckhand.Snapshot{}, triggers: map[string]chan struct{}{}, started: make(chan struct{}), pageDirty: make(chan struct{}, 1)}
 	var err error
 	d.store, err = store.Open(ctx, cfg.Data)
 	if err != nil {
@@ -245,7 +250,8 @@ func (d *daemon) run(ctx context.Context) error {
 
 	// First a full collection, so the page and the alerts start from facts.
 	d.refreshPage(gctx, true)
-	d.cycle(gctx, true)
+	d.cycle(gctx, true) // leaves a rebuild asked for: the worker does it at once
+	g.Go(func() error { d.pageWorker(gctx); return nil })
 
 	for _, h := range d.hosts {
 		ch := d.triggers[h]
@@ -283,7 +289,7 @@ func (d *daemon) cycle(ctx context.Context, full bool) {
 		d.record(ctx, s)
 	}
 	d.evaluate(ctx, true)
-	d.refreshPage(ctx, false)
+	d.pageChanged()
 }
 
 func (d *daemon) inventory(ctx context.Context) { d.cycle(ctx, true) }
@@ -373,7 +379,7 @@ func (d *daemon) collectHost(ctx context.Context, host string) {
 	}
 	d.record(ctx, s)
 	d.evaluate(ctx, false)
-	d.refreshPage(ctx, false)
+	d.pageChanged()
 }
 
 func (d *daemon) record(ctx context.Context, s deckhand.Snapshot) {
@@ -615,6 +621,33 @@ func (d *daemon) prune(ctx context.Context) {
 	d.log.Debug("pruned", "stats", fmt.Sprintf("%+v", st))
 }
 
+const pageEvery = 250 * time.Millisecond
+
+// pageChanged asks for a page rebuild; it never blocks.
+func (d *daemon) pageChanged() {
+	select {
+	case d.pageDirty <- struct{}{}:
+	default: // a rebuild is already asked for and will see this change
+	}
+}
+
+// pageWorker rebuilds the page when asked, at most once per pageEvery.
+func (d *daemon) pageWorker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.pageDirty:
+		}
+		d.refreshPage(ctx, false)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pageEvery):
+		}
+	}
+}
+
 // refreshPage rebuilds the status page's in-memory view from the store.
 // Uptime history is re-read at most once a minute: it changes slowly and is
 // the expensive part.
@@ -684,9 +717,7 @@ func (d *daemon) uptimeSeries(ctx context.Context, now time.Time, force bool) ma
 			d.uptimeMu.Lock()
 			d.uptime, d.uptimeAt, d.uptimeBusy = out, now, false
 			d.uptimeMu.Unlock()
-			if ctx.Err() == nil {
-				d.refreshPage(ctx, false)
-			}
+			d.pageChanged()
 		}()
 	}
 	d.uptimeMu.Unlock()
