@@ -38,7 +38,26 @@ const (
 	LabelProtected      = "homelab.protected"
 	LabelComposeProject = "com.docker.compose.project"
 	LabelComposeService = "com.docker.compose.service"
+	LabelComposeFiles   = "com.docker.compose.project.config_files"
+	LabelComposeWorkDir = "com.docker.compose.project.working_dir"
 )
+
+// labelPrefix is the prefix of deckhand's own labels.
+const labelPrefix = "homelab."
+
+// KeptLabel reports whether deckhand keeps a label it reads from Docker:
+// its own homelab.* labels and the compose labels its actions need. Every
+// other label is dropped as it is read. Nothing in deckhand uses them, they
+// can hold secrets (traefik basic-auth hashes, API tokens), and a compose
+// container carries a dozen of them plus its image's, which would be held
+// in memory and stored in the database for every container of every host.
+func KeptLabel(key string) bool {
+	switch key {
+	case LabelComposeProject, LabelComposeService, LabelComposeFiles, LabelComposeWorkDir:
+		return true
+	}
+	return strings.HasPrefix(key, labelPrefix)
+}
 
 // Port is one published or exposed port of a container.
 type Port struct {
@@ -50,19 +69,22 @@ type Port struct {
 
 // Container is one container on one host.
 type Container struct {
-	Host           string // name of the host it runs on
-	ID             string // full 64-hex id
-	Name           string // without the leading slash
-	Image          string
-	ImageID        string
-	Command        string
-	State          ContainerState
-	Status         string // Docker's human status, e.g. "Up 2 hours (healthy)"
-	Health         Health
-	ExitCode       int // from "Exited (137) …"; 0 otherwise
-	RestartCount   int // from inspect when known; 0 otherwise
-	CreatedAt      time.Time
-	Ports          []Port
+	Host         string // name of the host it runs on
+	ID           string // full 64-hex id
+	Name         string // without the leading slash
+	Image        string
+	ImageID      string
+	Command      string
+	State        ContainerState
+	Status       string // Docker's human status, e.g. "Up 2 hours (healthy)"
+	Health       Health
+	ExitCode     int // from "Exited (137) …"; 0 otherwise
+	RestartCount int // from inspect when known; 0 otherwise
+	CreatedAt    time.Time
+	Ports        []Port
+	// Labels holds only the labels KeptLabel accepts. The collector shares
+	// one map between the snapshots of an unchanged container: read it,
+	// never write to it.
 	Labels         map[string]string
 	ComposeProject string
 	ComposeService string

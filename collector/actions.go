@@ -102,10 +102,10 @@ func (c *Collector) Redeploy(ctx context.Context, host string, ctr deckhand.Cont
 	ctx, cancel := context.WithTimeout(ctx, redeployTimeout)
 	defer cancel()
 	opts := runOpts{Timeout: redeployTimeout, Merge: true, MaxOut: 64 << 10, KeepTail: true}
-	project := ctr.Labels["com.docker.compose.project"]
-	service := ctr.Labels["com.docker.compose.service"]
-	files := ctr.Labels["com.docker.compose.project.config_files"]
-	workdir := ctr.Labels["com.docker.compose.project.working_dir"]
+	project := ctr.Labels[deckhand.LabelComposeProject]
+	service := ctr.Labels[deckhand.LabelComposeService]
+	files := ctr.Labels[deckhand.LabelComposeFiles]
+	workdir := ctr.Labels[deckhand.LabelComposeWorkDir]
 	if project == "" || service == "" || files == "" {
 		image := ctr.Image
 		if image == "" || strings.HasPrefix(image, "-") || strings.HasPrefix(image, "sha256:") || strings.ContainsAny(image, " \t\n") {

@@ -1,9 +1,11 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"sync"
@@ -24,6 +26,7 @@ type Collector struct {
 	hosts       map[string]*hostConn
 	order       []string
 	handshakes  atomic.Int64
+	seed        maphash.Seed // of the ps line hashes
 }
 
 // hostConn is one host with its transport and what the last version probe
@@ -36,6 +39,7 @@ type hostConn struct {
 	versions Versions
 	probed   bool
 	lastOK   time.Time
+	lines    *lineCache // the last collection's containers
 }
 
 func (h *hostConn) argv(args ...string) []string {
@@ -54,6 +58,7 @@ func New(hosts []HostConfig, opts Options) (*Collector, error) {
 		now:         opts.Now,
 		concurrency: opts.Concurrency,
 		hosts:       make(map[string]*hostConn, len(hosts)),
+		seed:        maphash.MakeSeed(),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -140,9 +145,12 @@ func (c *Collector) CollectAll(ctx context.Context, full bool) []deckhand.Snapsh
 	return snaps
 }
 
-// Collect runs one collection of one host. The container tier costs two
-// commands (ps, then one inspect for all IDs); full adds docker version,
-// images, volumes and the slow `system df -v`. It never panics: any failure
+// Collect runs one collection of one host. The container tier costs one
+// command when no container changed since the last collection, two
+// otherwise (ps, then one inspect for the changed ones; see containers);
+// full inspects every container and adds docker version, images, volumes
+// and the slow `system df -v`. The returned containers share memory with
+// the next collection's: treat them as read-only. It never panics: any failure
 // is in Snapshot.Err, classified with the deckhand sentinels, and in
 // Snapshot.Host.Status / LastError.
 func (c *Collector) Collect(ctx context.Context, host string, full bool) (snap deckhand.Snapshot) {
@@ -224,7 +232,7 @@ func (c *Collector) collect(ctx context.Context, h *hostConn, full bool, snap *d
 		h.mu.Unlock()
 	}
 
-	ctrs, err := c.containers(ctx, h)
+	ctrs, err := c.containers(ctx, h, full)
 	if err != nil {
 		return err
 	}
@@ -235,46 +243,115 @@ func (c *Collector) collect(ctx context.Context, h *hostConn, full bool, snap *d
 	return nil
 }
 
-// containers runs ps, then inspect on every listed ID.
-func (c *Collector) containers(ctx context.Context, h *hostConn) ([]deckhand.Container, error) {
+// containers runs ps, then one inspect for the containers whose ps line is
+// new since the host's last collection (for every container when full).
+// A line seen again means nothing inspect reports has changed: ps shows
+// state, health, exit code and restarts in its Status text, and a
+// container's labels and image are fixed for its life. So a steady host
+// costs one command, nothing is decoded twice, and an unchanged container
+// shares its strings and labels with the previous snapshot. The full tier
+// still inspects everything, which bounds what a stale entry could hide.
+func (c *Collector) containers(ctx context.Context, h *hostConn, full bool) ([]deckhand.Container, error) {
 	name := h.cfg.Name
 	res, err := h.run(ctx, "ps", "-a", "--no-trunc", "--format", psFormat)
 	if err := classify("docker ps", name, h.cfg.DockerPath, res, err); err != nil {
 		return nil, err
 	}
-	ctrs, rawLabels, bad := parsePS(res.Stdout)
+	var last *lineCache
+	if !full {
+		h.mu.Lock()
+		last = h.lines
+		h.mu.Unlock()
+	}
+	n := bytes.Count(res.Stdout, []byte("\n")) + 1
+	var (
+		ctrs    = make([]deckhand.Container, 0, n)
+		hashes  = make([]uint64, 0, n)
+		exact   = make([]bool, 0, n) // reused from the cache, or inspected below
+		raw     = map[int]string{}   // ps label strings of the new lines, the fallback
+		inspect []string
+		bad     []lineError
+	)
+	for i, l := range splitLines(res.Stdout) {
+		sum := maphash.Bytes(c.seed, l)
+		if j, ok := last.lookup(sum); ok {
+			ctrs, hashes, exact = append(ctrs, last.ctrs[j]), append(hashes, sum), append(exact, true)
+			continue
+		}
+		ct, labels, err := parsePSLine(l)
+		if err != nil {
+			bad = append(bad, lineError{Line: i + 1, Err: err})
+			continue
+		}
+		raw[len(ctrs)] = labels
+		inspect = append(inspect, ct.ID)
+		ctrs, hashes, exact = append(ctrs, ct), append(hashes, sum), append(exact, false)
+	}
 	if err := badLines("docker ps", name, len(ctrs), bad, res, c.log); err != nil {
 		return nil, err
 	}
+	if len(inspect) > 0 {
+		info, err := c.inspect(ctx, h, inspect)
+		if err != nil {
+			return nil, err
+		}
+		for i, labels := range raw {
+			if in, ok := info[ctrs[i].ID]; ok {
+				mergeInspect(&ctrs[i], in)
+				exact[i] = true
+			} else {
+				psLabels(&ctrs[i], labels)
+			}
+		}
+	}
+	next := &lineCache{ctrs: ctrs, byLine: make(map[uint64]int32, len(ctrs))}
+	for i, sum := range hashes {
+		if exact[i] {
+			next.byLine[sum] = int32(i)
+		}
+	}
+	h.mu.Lock()
+	h.lines = next
+	h.mu.Unlock()
 	if len(ctrs) == 0 {
-		return ctrs, nil
-	}
-	args := []string{"inspect", "--format", inspectFormat}
-	for _, ct := range ctrs {
-		args = append(args, ct.ID)
-	}
-	res, err = h.run(ctx, args...)
-	if err != nil {
-		// A hung or lost inspect is the host's problem, not a detail.
-		if errors.Is(err, deckhand.ErrTimeout) || errors.Is(err, deckhand.ErrUnreachable) {
-			return nil, classify("docker inspect", name, h.cfg.DockerPath, res, err)
-		}
-	}
-	// inspect prints what it found even when one ID vanished since ps (exit
-	// 1, "No such object"), so its stdout is used whatever the exit code.
-	info, ibad := parseInspect(res.Stdout)
-	if len(ibad) > 0 || res.ExitCode != 0 {
-		c.log.Warn("docker inspect incomplete, using ps data for the rest", "host", name,
-			"exit", res.ExitCode, "bad_lines", len(ibad), "stderr", firstLine(string(res.Stderr)))
-	}
-	for i := range ctrs {
-		if in, ok := info[ctrs[i].ID]; ok {
-			mergeInspect(&ctrs[i], in)
-		} else {
-			psLabels(&ctrs[i], rawLabels[i])
-		}
+		return nil, nil
 	}
 	return ctrs, nil
+}
+
+// inspect runs one docker inspect for ids. It fails only when the host hung
+// or went away: inspect prints what it found even when an ID vanished since
+// ps (exit 1, "No such object"), so its stdout is used whatever the exit
+// code, and a container it did not return keeps what ps said.
+func (c *Collector) inspect(ctx context.Context, h *hostConn, ids []string) (map[string]inspectLine, error) {
+	args := append([]string{"inspect", "--format", inspectFormat}, ids...)
+	res, err := h.run(ctx, args...)
+	if err != nil && (errors.Is(err, deckhand.ErrTimeout) || errors.Is(err, deckhand.ErrUnreachable)) {
+		return nil, classify("docker inspect", h.cfg.Name, h.cfg.DockerPath, res, err)
+	}
+	info, ibad := parseInspect(res.Stdout)
+	if len(ibad) > 0 || res.ExitCode != 0 {
+		c.log.Warn("docker inspect incomplete, using ps data for the rest", "host", h.cfg.Name,
+			"exit", res.ExitCode, "bad_lines", len(ibad), "stderr", firstLine(string(res.Stderr)))
+	}
+	return info, nil
+}
+
+// lineCache is a host's last collection: its containers, and which of them
+// are exact (inspected) by a hash of their ps line. It is built by one
+// collection and then only read. ctrs is also the slice that collection
+// returned, so the snapshot callers hold and the cache share it.
+type lineCache struct {
+	ctrs   []deckhand.Container
+	byLine map[uint64]int32
+}
+
+func (lc *lineCache) lookup(sum uint64) (int, bool) {
+	if lc == nil {
+		return 0, false
+	}
+	j, ok := lc.byLine[sum]
+	return int(j), ok
 }
 
 // badLines logs unparseable lines and fails only when nothing at all could

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +22,7 @@ import (
 func sampleContainers() []deckhand.Container {
 	return []deckhand.Container{
 		{Name: "web", Image: "nginx:1.27", State: deckhand.StateRunning, Labels: map[string]string{
-			deckhand.LabelMonitor: "true", "note": "a,b=c,d",
+			deckhand.LabelMonitor: "true", "homelab.note": "a,b=c,d",
 			deckhand.LabelComposeProject: "web", deckhand.LabelComposeService: "app",
 			"com.docker.compose.project.working_dir":  "/srv/web",
 			"com.docker.compose.project.config_files": "/srv/web/compose.yaml",
@@ -171,12 +173,20 @@ func TestCollectEveryVersion(t *testing.T) {
 	}
 }
 
-// The key property of the pool: steady state costs no handshake.
+// The key property of the pool: steady state costs no handshake. And of
+// the line cache: with nothing changed, one command per cycle, and a
+// changed container is the only one inspected again.
 func TestSteadyStateReusesConnection(t *testing.T) {
 	f := newFleet(t, 3, "28.2", 5)
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for _, h := range f.hosts {
+		h.engine.SetNow(func() time.Time { return now }) // Status text ("Up 2 hours") holds still
+	}
 	c := f.collector(t, nil)
+	var last []deckhand.Snapshot
 	for cycle := range 5 {
-		for _, s := range c.CollectAll(context.Background(), cycle == 0) {
+		last = c.CollectAll(context.Background(), cycle == 0)
+		for _, s := range last {
 			if s.Err != nil {
 				t.Fatalf("cycle %d %s: %v", cycle, s.Host.Name, s.Err)
 			}
@@ -185,14 +195,59 @@ func TestSteadyStateReusesConnection(t *testing.T) {
 	if got := c.Handshakes(); got != 3 {
 		t.Errorf("Handshakes() = %d after 5 cycles of 3 hosts, want 3", got)
 	}
+	verbs := func(h fakeHost) []string {
+		var v []string
+		for _, cmd := range h.server.Commands() {
+			fields := strings.Fields(cmd)
+			v = append(v, fields[1])
+		}
+		return v
+	}
 	for _, h := range f.hosts {
 		if got := h.server.Handshakes(); got != 1 {
 			t.Errorf("%s: server saw %d handshakes, want 1", h.name, got)
 		}
 		// Full first cycle: version, ps, inspect, images, volume ls, df;
-		// then two commands per fast cycle.
-		if got, want := len(h.server.Commands()), 6+4*2; got != want {
-			t.Errorf("%s: %d commands, want %d: %q", h.name, got, want, h.server.Commands())
+		// then nothing changed, so ps alone.
+		want := []string{"version", "ps", "inspect", "images", "volume", "system", "ps", "ps", "ps", "ps"}
+		if got := verbs(h); !slices.Equal(got, want) {
+			t.Errorf("%s: commands %q, want %q", h.name, got, want)
+		}
+	}
+
+	// One container dies on h00: the next cycle inspects it and only it,
+	// reports what changed, and keeps sharing the unchanged ones' labels.
+	h := f.hosts[0]
+	h.engine.SetExitCode("app-02", 137)
+	h.engine.SetState("app-02", deckhand.StateExited, "")
+	before := last[0].Containers
+	snap := c.Collect(context.Background(), h.name, false)
+	if snap.Err != nil {
+		t.Fatal(snap.Err)
+	}
+	cmds := h.server.Commands()
+	lastCmd := cmds[len(cmds)-1]
+	var inspected []string
+	for _, ct := range before {
+		if strings.Contains(lastCmd, ct.ID) {
+			inspected = append(inspected, ct.Name)
+		}
+	}
+	if !strings.HasPrefix(lastCmd, "docker inspect ") || !slices.Equal(inspected, []string{"app-02"}) {
+		t.Errorf("after one change, the last command inspects %q, want app-02 alone: %s", inspected, lastCmd)
+	}
+	got := byName(snap.Containers)
+	if c := got["app-02"]; c.State != deckhand.StateExited || c.ExitCode != 137 || c.Labels[deckhand.LabelMonitor] != "true" {
+		t.Errorf("app-02 after the kill: %s exit %d labels %v", c.State, c.ExitCode, c.Labels)
+	}
+	for _, old := range before {
+		now := got[old.Name]
+		if now.ID != old.ID || now.Host != h.name {
+			t.Errorf("%s: %+v", old.Name, now)
+		}
+		shared := reflect.ValueOf(now.Labels).UnsafePointer() == reflect.ValueOf(old.Labels).UnsafePointer()
+		if want := old.Name != "app-02"; shared != want {
+			t.Errorf("%s: labels map shared with the last snapshot = %v, want %v", old.Name, shared, want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/deckhand/deckhand"
 )
@@ -97,18 +98,13 @@ func parsePS(out []byte) (ctrs []deckhand.Container, labels []string, bad []line
 	n := bytes.Count(out, []byte("\n")) + 1
 	ctrs, labels = make([]deckhand.Container, 0, n), make([]string, 0, n)
 	for i, l := range splitLines(out) {
-		var p psLine
-		if err := json.Unmarshal(l, &p); err != nil {
-			bad = append(bad, lineError{Line: i + 1, Err: err})
-			continue
-		}
-		c, err := containerFromPS(p)
+		c, raw, err := parsePSLine(l)
 		if err != nil {
 			bad = append(bad, lineError{Line: i + 1, Err: err})
 			continue
 		}
 		ctrs = append(ctrs, c)
-		labels = append(labels, p.Labels)
+		labels = append(labels, raw)
 	}
 	if len(ctrs) == 0 {
 		ctrs, labels = nil, nil
@@ -116,11 +112,45 @@ func parsePS(out []byte) (ctrs []deckhand.Container, labels []string, bad []line
 	return ctrs, labels, bad
 }
 
+// parsePSLine parses one line of `docker ps` into a container without
+// labels, and its raw label string.
+func parsePSLine(l []byte) (deckhand.Container, string, error) {
+	var p psLine
+	if err := json.Unmarshal(l, &p); err != nil {
+		return deckhand.Container{}, "", err
+	}
+	c, err := containerFromPS(p)
+	return c, p.Labels, err
+}
+
 // psLabels sets c's labels from the label string of `docker ps`.
 func psLabels(c *deckhand.Container, raw string) {
-	c.Labels = ParseLabels(raw)
+	c.Labels = keptLabels(ParseLabels(raw))
 	setCompose(c)
 }
+
+// keptLabels returns the labels of all that deckhand keeps
+// (deckhand.KeptLabel), keys and values interned: across a fleet they are
+// the same few strings ("true", project names, compose file paths).
+func keptLabels(all map[string]string) map[string]string {
+	n := 0
+	for k := range all {
+		if deckhand.KeptLabel(k) {
+			n++
+		}
+	}
+	kept := make(map[string]string, n)
+	for k, v := range all {
+		if deckhand.KeptLabel(k) {
+			kept[intern(k)] = intern(v)
+		}
+	}
+	return kept
+}
+
+// intern returns the canonical copy of s, so that the thousands of
+// containers of a fleet share one copy of each image name, state and label.
+func intern(s string) string { return unique.Make(s).Value() }
 
 func containerFromPS(p psLine) (deckhand.Container, error) {
 	if p.ID == "" {
@@ -138,7 +168,7 @@ func containerFromPS(p psLine) (deckhand.Container, error) {
 		}
 	}
 	st := ParseStatus(p.Status)
-	state := deckhand.ContainerState(strings.ToLower(p.State))
+	state := deckhand.ContainerState(intern(strings.ToLower(p.State)))
 	if state == "" {
 		state = st.State
 	}
@@ -149,8 +179,8 @@ func containerFromPS(p psLine) (deckhand.Container, error) {
 	c := deckhand.Container{
 		ID:       p.ID,
 		Name:     strings.TrimPrefix(name, "/"),
-		Image:    p.Image,
-		Command:  unquoteCommand(p.Command),
+		Image:    intern(p.Image),
+		Command:  intern(unquoteCommand(p.Command)),
 		State:    state,
 		Status:   p.Status,
 		Health:   health,
@@ -324,6 +354,7 @@ func parsePort(s string) []deckhand.Port {
 	if !ok {
 		proto = "tcp"
 	}
+	proto = intern(proto)
 	host, priv, mapped := strings.Cut(spec, "->")
 	if !mapped {
 		lo, hi, ok := portRange(spec)
@@ -345,6 +376,7 @@ func parsePort(s string) []deckhand.Port {
 	if ip == "::" || ip == "" {
 		ip = "::"
 	}
+	ip = intern(ip)
 	plo, phi, ok1 := portRange(pub)
 	lo, hi, ok2 := portRange(priv)
 	if !ok1 || !ok2 || phi-plo != hi-lo {
@@ -406,14 +438,10 @@ func parseInspect(out []byte) (map[string]inspectLine, []lineError) {
 
 // mergeInspect overwrites what ps guessed with what inspect knows exactly.
 func mergeInspect(c *deckhand.Container, in inspectLine) {
-	if in.Labels != nil {
-		c.Labels = in.Labels
-	} else {
-		c.Labels = map[string]string{}
-	}
-	c.ImageID = in.Image
+	c.Labels = keptLabels(in.Labels)
+	c.ImageID = intern(in.Image)
 	if in.State != "" {
-		c.State = deckhand.ContainerState(in.State)
+		c.State = deckhand.ContainerState(intern(in.State))
 	}
 	if h := parseHealth(in.Health); h != "" {
 		c.Health = h

@@ -97,15 +97,21 @@ func TestGoldenRealInspectMerge(t *testing.T) {
 	if len(bad) != 0 || len(info) != 8 {
 		t.Fatalf("inspect: %d, bad %v", len(info), bad)
 	}
+	m := byName(ctrs)
+	if got := info[m["dh-web"].ID].Labels["note"]; got != "a,b=c,d" {
+		t.Errorf("exact label from inspect = %q", got)
+	}
 	for i := range ctrs {
 		mergeInspect(&ctrs[i], info[ctrs[i].ID])
 	}
-	m := byName(ctrs)
-	if got := m["dh-web"].Labels["note"]; got != "a,b=c,d" {
-		t.Errorf("exact label from inspect = %q", got)
+	m = byName(ctrs)
+	for _, k := range []string{"note", "b"} {
+		if v, ok := m["dh-web"].Labels[k]; ok {
+			t.Errorf("label %q = %q kept after merge; deckhand keeps only its own and compose's", k, v)
+		}
 	}
-	if _, ok := m["dh-web"].Labels["b"]; ok {
-		t.Error("ps label split leaked after merge")
+	if m["dh-web"].Labels[deckhand.LabelMonitor] != "true" {
+		t.Errorf("dh-web labels after merge: %v", m["dh-web"].Labels)
 	}
 	if c := m["dh-restarting"]; c.RestartCount != 8 || c.ExitCode != 1 {
 		t.Errorf("restarting: %+v", c)

@@ -93,7 +93,7 @@ func Start(cfg Config, dir string) (*Fleet, error) {
 	for i := range cfg.Hosts {
 		e := collectortest.NewEngine(cfg.Version)
 		for j := range cfg.Containers {
-			e.AddContainer(container(j))
+			e.AddContainer(container(i, j))
 		}
 		h := Host{Name: fmt.Sprintf("host-%03d", i)}
 		if failing(i, cfg.FailRate) {
@@ -123,17 +123,34 @@ func Start(cfg Config, dir string) (*Fleet, error) {
 	return f, nil
 }
 
-// container is the j-th container of every host: a homelab-like mix of
-// compose projects, healthchecks and labels, all monitored and running so
-// that every host answers with the same amount of work.
-func container(j int) deckhand.Container {
+// container is the j-th container of host i: a homelab-like mix of compose
+// projects, healthchecks and labels, all monitored and running so that
+// every host answers with the same amount of work. The labels are what
+// `docker compose` (v2) and a typical image's OCI metadata put on a real
+// container, so inspect output and what deckhand keeps of it are real-sized.
+func container(i, j int) deckhand.Container {
+	project, image := fmt.Sprintf("stack-%d", j%5), fmt.Sprintf("registry.example/app-%d:1.%d", j%7, j%3)
+	dir := "/srv/" + project
 	c := deckhand.Container{
 		Name:  fmt.Sprintf("app-%02d", j),
-		Image: fmt.Sprintf("registry.example/app-%d:1.%d", j%7, j%3),
+		Image: image,
 		Labels: map[string]string{
-			deckhand.LabelMonitor:        "true",
-			deckhand.LabelComposeProject: fmt.Sprintf("stack-%d", j%5),
-			deckhand.LabelComposeService: fmt.Sprintf("svc-%02d", j),
+			deckhand.LabelMonitor:                 "true",
+			deckhand.LabelComposeProject:          project,
+			deckhand.LabelComposeService:          fmt.Sprintf("svc-%02d", j),
+			deckhand.LabelComposeFiles:            dir + "/compose.yaml",
+			deckhand.LabelComposeWorkDir:          dir,
+			"com.docker.compose.config-hash":      fmt.Sprintf("%064x", uint64(i)<<32|uint64(j)),
+			"com.docker.compose.container-number": "1",
+			"com.docker.compose.depends_on":       "",
+			"com.docker.compose.image":            fmt.Sprintf("sha256:%064x", j%7),
+			"com.docker.compose.oneoff":           "False",
+			"com.docker.compose.version":          "2.29.7",
+			"org.opencontainers.image.created":    "2026-10-01T12:00:00Z",
+			"org.opencontainers.image.revision":   fmt.Sprintf("%040x", j%7),
+			"org.opencontainers.image.source":     fmt.Sprintf("https://git.example/app-%d", j%7),
+			"org.opencontainers.image.title":      fmt.Sprintf("app-%d", j%7),
+			"org.opencontainers.image.version":    fmt.Sprintf("1.%d", j%3),
 		},
 		Ports: []deckhand.Port{{IP: "0.0.0.0", PublicPort: 8000 + j, PrivatePort: 80, Proto: "tcp"}},
 	}
