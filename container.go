@@ -1,6 +1,7 @@
 package deckhand
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,22 +43,23 @@ const (
 	LabelComposeWorkDir = "com.docker.compose.project.working_dir"
 )
 
-// labelPrefix is the prefix of deckhand's own labels.
-const labelPrefix = "homelab."
-
-// KeptLabel reports whether deckhand keeps a label it reads from Docker:
-// its own homelab.* labels and the compose labels its actions need. Every
-// other label is dropped as it is read. Nothing in deckhand uses them, they
-// can hold secrets (traefik basic-auth hashes, API tokens), and a compose
-// container carries a dozen of them plus its image's, which would be held
-// in memory and stored in the database for every container of every host.
-func KeptLabel(key string) bool {
-	switch key {
-	case LabelComposeProject, LabelComposeService, LabelComposeFiles, LabelComposeWorkDir:
-		return true
-	}
-	return strings.HasPrefix(key, labelPrefix)
+// keptLabels are the labels deckhand reads, in a fixed order.
+var keptLabels = []string{
+	LabelMonitor, LabelDesired, LabelAutoRestart, LabelPublic, LabelProtected,
+	LabelComposeProject, LabelComposeService, LabelComposeFiles, LabelComposeWorkDir,
 }
+
+// KeptLabels lists the labels deckhand reads, in a fixed order: its own
+// and the compose labels its actions need.
+func KeptLabels() []string { return slices.Clone(keptLabels) }
+
+// KeptLabel reports whether deckhand keeps a label it reads from Docker
+// (see KeptLabels). Every other label is dropped as it is read. Nothing
+// in deckhand uses them, they can hold secrets (traefik basic-auth hashes,
+// API tokens), and a compose container carries a dozen of them plus its
+// image's, which would be held in memory and stored in the database for
+// every container of every host.
+func KeptLabel(key string) bool { return slices.Contains(keptLabels, key) }
 
 // Port is one published or exposed port of a container.
 type Port struct {

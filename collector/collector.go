@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"io"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ type Collector struct {
 	order       []string
 	handshakes  atomic.Int64
 	seed        maphash.Seed // of the ps line hashes
+	fullSlots   chan struct{}
 }
 
 // hostConn is one host with its transport and what the last version probe
@@ -69,6 +71,11 @@ func New(hosts []HostConfig, opts Options) (*Collector, error) {
 	if c.concurrency <= 0 {
 		c.concurrency = DefaultConcurrency
 	}
+	full := opts.FullConcurrency
+	if full <= 0 {
+		full = DefaultFullConcurrency
+	}
+	c.fullSlots = make(chan struct{}, full)
 	backoff := opts.Backoff
 	if len(backoff) == 0 {
 		backoff = defaultBackoff
@@ -178,6 +185,15 @@ func (c *Collector) Collect(ctx context.Context, host string, full bool) (snap d
 		snap.Err = fmt.Errorf("%s: %w", host, deckhand.ErrHostDisabled)
 		return snap
 	}
+	if full {
+		select {
+		case c.fullSlots <- struct{}{}:
+			defer func() { <-c.fullSlots }()
+		case <-ctx.Done():
+			snap.Err = fmt.Errorf("%s: waiting for a full collection slot: %w", host, deckhand.ErrTimeout)
+			return snap
+		}
+	}
 	if err := c.collect(ctx, h, full, &snap); err != nil {
 		snap.Err = err
 		snap.Full = false
@@ -257,24 +273,26 @@ func (c *Collector) containers(ctx context.Context, h *hostConn, full bool) ([]d
 	if err := classify("docker ps", name, h.cfg.DockerPath, res, err); err != nil {
 		return nil, err
 	}
-	var last *lineCache
-	if !full {
-		h.mu.Lock()
-		last = h.lines
-		h.mu.Unlock()
-	}
+	h.mu.Lock()
+	last := h.lines
+	h.mu.Unlock()
 	n := bytes.Count(res.Stdout, []byte("\n")) + 1
 	var (
 		ctrs    = make([]deckhand.Container, 0, n)
 		hashes  = make([]uint64, 0, n)
 		exact   = make([]bool, 0, n) // reused from the cache, or inspected below
-		raw     = map[int]string{}   // ps label strings of the new lines, the fallback
+		raw     = map[int]psLabels{} // ps labels of the new lines, the fallback
+		recheck []int                // reused, but inspected again because full
 		inspect []string
 		bad     []lineError
 	)
 	for i, l := range splitLines(res.Stdout) {
 		sum := maphash.Bytes(c.seed, l)
 		if j, ok := last.lookup(sum); ok {
+			if full {
+				recheck = append(recheck, len(ctrs))
+				inspect = append(inspect, last.ctrs[j].ID)
+			}
 			ctrs, hashes, exact = append(ctrs, last.ctrs[j]), append(hashes, sum), append(exact, true)
 			continue
 		}
@@ -300,7 +318,22 @@ func (c *Collector) containers(ctx context.Context, h *hostConn, full bool) ([]d
 				mergeInspect(&ctrs[i], in)
 				exact[i] = true
 			} else {
-				psLabels(&ctrs[i], labels)
+				setPSLabels(&ctrs[i], labels)
+			}
+		}
+		// A reused container keeps its memory unless inspect now says
+		// otherwise: a full cycle must not hold a second copy of every
+		// container while the first is still the snapshot.
+		for _, i := range recheck {
+			in, ok := info[ctrs[i].ID]
+			if !ok {
+				continue
+			}
+			fresh := ctrs[i]
+			mergeInspect(&fresh, in)
+			if !sameInspect(fresh, ctrs[i]) {
+				c.log.Info("container changed without its ps line changing", "host", name, "container", fresh.Name)
+				ctrs[i] = fresh
 			}
 		}
 	}
@@ -335,6 +368,13 @@ func (c *Collector) inspect(ctx context.Context, h *hostConn, ids []string) (map
 			"exit", res.ExitCode, "bad_lines", len(ibad), "stderr", firstLine(string(res.Stderr)))
 	}
 	return info, nil
+}
+
+// sameInspect reports whether a and b agree on everything inspect reports.
+func sameInspect(a, b deckhand.Container) bool {
+	return a.ImageID == b.ImageID && a.State == b.State && a.Health == b.Health &&
+		a.RestartCount == b.RestartCount && a.ExitCode == b.ExitCode && a.CreatedAt.Equal(b.CreatedAt) &&
+		maps.Equal(a.Labels, b.Labels)
 }
 
 // lineCache is a host's last collection: its containers, and which of them

@@ -24,7 +24,12 @@ const (
 	DefaultKeepAlive      = 15 * time.Second
 	DefaultMaxSessions    = 4
 	DefaultConcurrency    = 256
-	DefaultDockerPath     = "docker"
+	// DefaultFullConcurrency bounds full collections at once. They are not
+	// urgent, and each holds a host's whole inspect, images and volumes
+	// output while it parses: 200 at once added 20 MB to the peak RSS of a
+	// 200-host fleet; 32 at once collect it in under 2 s.
+	DefaultFullConcurrency = 32
+	DefaultDockerPath      = "docker"
 	// maxSessionsCap stays under sshd's default MaxSessions of 10, leaving
 	// room for the events stream and an operator's own session.
 	maxSessionsCap = 8
@@ -67,7 +72,10 @@ type HostConfig struct {
 type Options struct {
 	Logger      *slog.Logger
 	Concurrency int // hosts collected in parallel by CollectAll, DefaultConcurrency by default
-	Now         func() time.Time
+	// FullConcurrency is how many full collections (Collect with full) run
+	// at once, over every caller; DefaultFullConcurrency by default.
+	FullConcurrency int
+	Now             func() time.Time
 	// Backoff is the wait before reconnecting after 1, 2, 3… consecutive
 	// failures; the last value repeats. 5 s, 10 s, 30 s by default.
 	Backoff []time.Duration

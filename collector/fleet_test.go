@@ -22,7 +22,7 @@ import (
 func sampleContainers() []deckhand.Container {
 	return []deckhand.Container{
 		{Name: "web", Image: "nginx:1.27", State: deckhand.StateRunning, Labels: map[string]string{
-			deckhand.LabelMonitor: "true", "homelab.note": "a,b=c,d",
+			deckhand.LabelMonitor: "true", "org.example.note": "a,b=c,d", deckhand.LabelDesired: "running,b=c",
 			deckhand.LabelComposeProject: "web", deckhand.LabelComposeService: "app",
 			"com.docker.compose.project.working_dir":  "/srv/web",
 			"com.docker.compose.project.config_files": "/srv/web/compose.yaml",
@@ -154,8 +154,12 @@ func TestCollectEveryVersion(t *testing.T) {
 					t.Errorf("%s: host %q id %q image id %q created %v", want.Name, g.Host, g.ID, g.ImageID, g.CreatedAt)
 				}
 				for k, val := range want.Labels {
-					if g.Labels[k] != val {
-						t.Errorf("%s: label %s = %q, want %q", want.Name, k, g.Labels[k], val)
+					got, ok := g.Labels[k]
+					if deckhand.KeptLabel(k) && got != val {
+						t.Errorf("%s: label %s = %q, want %q", want.Name, k, got, val)
+					}
+					if !deckhand.KeptLabel(k) && ok {
+						t.Errorf("%s: label %s = %q kept, want it dropped", want.Name, k, got)
 					}
 				}
 			}

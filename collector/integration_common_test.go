@@ -41,7 +41,8 @@ func startFixture(t *testing.T) fixture {
 		deckhand.LabelComposeService: "web",
 		// Docker joins ps labels with commas and no escaping: a value with
 		// "," and "=" is where a ps-only parser goes wrong.
-		"homelab.note": "a=b,c=d, e",
+		deckhand.LabelComposeFiles: "/srv/a=b,c=d, e/compose.yaml",
+		"org.example.note":         "a=b,c", // not deckhand's: dropped
 	}})
 	f.crash = dockertest.Run(t, "crash", dockertest.RunOptions{
 		Args:          []string{"exit", "3"},

@@ -3,6 +3,7 @@ package collector_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -38,6 +39,27 @@ func TestIntegrationLocal(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("full snapshot lists %d images, none tagged %s", len(snap.Images), img)
+		}
+	})
+
+	// The ps fallback (for a container inspect did not return) reads the
+	// kept labels by name through the real CLI's .Label, in order.
+	t.Run("ps labels by name", func(t *testing.T) {
+		for _, name := range f.names() {
+			out := dockertest.Docker(t, "ps", "-a", "--no-trunc", "--filter", "name=^"+name+"$", "--format", collector.PSFormat)
+			ctrs, bad := collector.ParsePS([]byte(out))
+			if len(ctrs) != 1 || len(bad) != 0 {
+				t.Fatalf("%s: ps gave %d containers, bad %v: %s", name, len(ctrs), bad, out)
+			}
+			want := map[string]string{}
+			for k, v := range dockertest.Inspect(t, name).Labels {
+				if deckhand.KeptLabel(k) && v != "" {
+					want[k] = v
+				}
+			}
+			if !maps.Equal(ctrs[0].Labels, want) {
+				t.Errorf("%s: ps labels %v, want %v", name, ctrs[0].Labels, want)
+			}
 		}
 	})
 

@@ -20,7 +20,21 @@ import (
 // fields deckhand needs are asked for. Every field here exists from CLI 20.10
 // on; HealthStatus (29.5+) and Platform (28.2+) are left out because naming a
 // field an older CLI lacks is a template error that fails the whole command.
-const psFormat = `{"ID":{{json .ID}},"Names":{{json .Names}},"Image":{{json .Image}},"Command":{{json .Command}},"CreatedAt":{{json .CreatedAt}},"State":{{json .State}},"Status":{{json .Status}},"Ports":{{json .Ports}},"Labels":{{json .Labels}}}`
+// Of the labels, only the ones deckhand keeps are asked for, by name, into
+// the array "L" in deckhand.KeptLabels order: a compose container's full
+// label string is most of its line, and ps runs every cycle on every host.
+// They are the fallback for a container inspect did not return; inspect
+// gives the exact labels.
+var psFormat = `{"ID":{{json .ID}},"Names":{{json .Names}},"Image":{{json .Image}},"Command":{{json .Command}},"CreatedAt":{{json .CreatedAt}},"State":{{json .State}},"Status":{{json .Status}},"Ports":{{json .Ports}},"L":[` +
+	psLabelList(deckhand.KeptLabels()) + `]}`
+
+func psLabelList(keys []string) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("{{json (.Label %q)}}", k)
+	}
+	return strings.Join(parts, ",")
+}
 
 // inspectFormat is the template given to `docker inspect` for every ID `docker
 // ps` listed, in one command. ps alone cannot give exact labels (its Labels is
@@ -38,16 +52,39 @@ const jsonLineFormat = `{{json .}}`
 // psLine is one line of `docker ps` with psFormat, or with `{{json .}}`
 // (which adds HealthStatus from 29.5 and more fields deckhand ignores).
 type psLine struct {
-	ID           string `json:"ID"`
-	Names        string `json:"Names"`
-	Image        string `json:"Image"`
-	Command      string `json:"Command"`
-	CreatedAt    string `json:"CreatedAt"`
-	State        string `json:"State"`
-	Status       string `json:"Status"`
-	Ports        string `json:"Ports"`
-	Labels       string `json:"Labels"`
-	HealthStatus string `json:"HealthStatus"`
+	ID           string   `json:"ID"`
+	Names        string   `json:"Names"`
+	Image        string   `json:"Image"`
+	Command      string   `json:"Command"`
+	CreatedAt    string   `json:"CreatedAt"`
+	State        string   `json:"State"`
+	Status       string   `json:"Status"`
+	Ports        string   `json:"Ports"`
+	Labels       string   `json:"Labels"` // {{json .}}: every label, comma-joined
+	L            []string `json:"L"`      // psFormat: the kept labels' values, in deckhand.KeptLabels order
+	HealthStatus string   `json:"HealthStatus"`
+}
+
+// psLabels is what a ps line says of a container's labels: the kept ones
+// by position (psFormat), or every label as one string ({{json .}}).
+type psLabels struct {
+	raw  string
+	kept []string
+}
+
+// labels reads them; an empty value in kept reads as absent, since ps's
+// .Label cannot tell the two apart.
+func (p psLabels) labels() map[string]string {
+	if p.kept == nil {
+		return keptLabels(ParseLabels(p.raw))
+	}
+	m := make(map[string]string, len(p.kept))
+	for i, k := range deckhand.KeptLabels() {
+		if i < len(p.kept) && p.kept[i] != "" {
+			m[intern(k)] = intern(p.kept[i])
+		}
+	}
+	return m
 }
 
 // lineError records one line that could not be parsed.
@@ -86,17 +123,17 @@ func splitLines(out []byte) iter.Seq2[int, []byte] {
 func ParsePS(out []byte) (ctrs []deckhand.Container, bad []lineError) {
 	ctrs, labels, bad := parsePS(out)
 	for i := range ctrs {
-		psLabels(&ctrs[i], labels[i])
+		setPSLabels(&ctrs[i], labels[i])
 	}
 	return ctrs, bad
 }
 
-// parsePS is ParsePS leaving Labels unset, with each container's raw
-// label string: the collector reads exact labels from inspect and parses
-// these only for a container inspect did not return.
-func parsePS(out []byte) (ctrs []deckhand.Container, labels []string, bad []lineError) {
+// parsePS is ParsePS leaving Labels unset, with what each line says of
+// them: the collector reads exact labels from inspect and reads these only
+// for a container inspect did not return.
+func parsePS(out []byte) (ctrs []deckhand.Container, labels []psLabels, bad []lineError) {
 	n := bytes.Count(out, []byte("\n")) + 1
-	ctrs, labels = make([]deckhand.Container, 0, n), make([]string, 0, n)
+	ctrs, labels = make([]deckhand.Container, 0, n), make([]psLabels, 0, n)
 	for i, l := range splitLines(out) {
 		c, raw, err := parsePSLine(l)
 		if err != nil {
@@ -113,19 +150,19 @@ func parsePS(out []byte) (ctrs []deckhand.Container, labels []string, bad []line
 }
 
 // parsePSLine parses one line of `docker ps` into a container without
-// labels, and its raw label string.
-func parsePSLine(l []byte) (deckhand.Container, string, error) {
+// labels, and what the line says of them.
+func parsePSLine(l []byte) (deckhand.Container, psLabels, error) {
 	var p psLine
 	if err := json.Unmarshal(l, &p); err != nil {
-		return deckhand.Container{}, "", err
+		return deckhand.Container{}, psLabels{}, err
 	}
 	c, err := containerFromPS(p)
-	return c, p.Labels, err
+	return c, psLabels{raw: p.Labels, kept: p.L}, err
 }
 
-// psLabels sets c's labels from the label string of `docker ps`.
-func psLabels(c *deckhand.Container, raw string) {
-	c.Labels = keptLabels(ParseLabels(raw))
+// setPSLabels sets c's labels from what `docker ps` said of them.
+func setPSLabels(c *deckhand.Container, l psLabels) {
+	c.Labels = l.labels()
 	setCompose(c)
 }
 

@@ -37,8 +37,19 @@ func TestMeasureFleetTiny(t *testing.T) {
 	if n := f.ServerHandshakes(); n != 10 {
 		t.Errorf("servers saw %d handshakes, want 10", n)
 	}
-	if got.HWMKB <= 0 || got.RSSKB <= 0 {
-		t.Errorf("memory not read: rss %d kB, hwm %d kB", got.RSSKB, got.HWMKB)
+	if got.SteadyHWMKB <= 0 || got.RSSKB <= 0 || got.FileKB <= 0 || got.StartFileKB <= 0 {
+		t.Errorf("memory not read: rss %d kB, hwm %d kB, file %d kB", got.RSSKB, got.SteadyHWMKB, got.FileKB)
+	}
+	// Closing the collector frees its connections, and the snapshot is
+	// still held: both parts of the live heap are there.
+	if got.ConnKB() <= 0 || got.SnapKB() <= 0 {
+		t.Errorf("heap: connections %d kB, snapshot %d kB; want both > 0", got.ConnKB(), got.SnapKB())
+	}
+	if got.AllocPerCtr <= 0 {
+		t.Errorf("allocation per container not measured: %.0f B", got.AllocPerCtr)
+	}
+	if got.FullCycle <= 0 {
+		t.Errorf("full cycle not measured")
 	}
 }
 

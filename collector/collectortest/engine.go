@@ -800,14 +800,36 @@ func labelsText(l map[string]string) string {
 	return strings.Join(parts, ",")
 }
 
-func (e *Engine) psContext(f *fakeCtr, now time.Time, noTrunc bool) map[string]any {
+// psContext is a container as the CLI's `docker ps --format` sees it: its
+// fields by name, and the Label method.
+type psContext map[string]any
+
+// psLabelMap holds the labels for Label; it is not a field of the CLI's.
+const psLabelMap = "\x00labels"
+
+// Label is the value of one label, "" when it is absent, as in the CLI.
+func (p psContext) Label(name string) string { return p[psLabelMap].(map[string]string)[name] }
+
+// MarshalJSON is `{{json .}}`: the fields without the label map.
+func (p psContext) MarshalJSON() ([]byte, error) {
+	m := make(map[string]any, len(p))
+	for k, v := range p {
+		if k != psLabelMap {
+			m[k] = v
+		}
+	}
+	return json.Marshal(m)
+}
+
+func (e *Engine) psContext(f *fakeCtr, now time.Time, noTrunc bool) psContext {
 	c := f.c
 	id := c.ID
 	if !noTrunc && len(id) > 12 {
 		id = id[:12]
 	}
-	m := map[string]any{
-		"Command": `"` + c.Command + `"`, "CreatedAt": c.CreatedAt.UTC().Format("2006-01-02 15:04:05 -0700 MST"),
+	m := psContext{
+		psLabelMap: c.Labels,
+		"Command":  `"` + c.Command + `"`, "CreatedAt": c.CreatedAt.UTC().Format("2006-01-02 15:04:05 -0700 MST"),
 		"ID": id, "Image": c.Image, "Labels": labelsText(c.Labels), "LocalVolumes": "0", "Mounts": "",
 		"Names": c.Name, "Networks": "bridge", "Ports": e.portsText(c.Ports),
 		"RunningFor": humanDuration(now.Sub(c.CreatedAt)) + " ago", "Size": "0B", "State": string(c.State),
@@ -837,7 +859,7 @@ func (e *Engine) ps(args []string, stdout, stderr io.Writer) int {
 	format := o["--format"]
 	e.mu.Lock()
 	now := e.now()
-	var ctxs []map[string]any
+	var ctxs []psContext
 	var ids []string
 	for _, f := range e.ctrs {
 		if !all && f.c.State != deckhand.StateRunning && f.c.State != deckhand.StatePaused && f.c.State != deckhand.StateRestarting {
