@@ -416,7 +416,7 @@ func benchFleet(ctx context.Context, o benchOptions, rep *benchReport, stderr io
 	rep.add(msec, "goroutine stacks", mb(f.StackKB), "MB")
 	rep.add(msec, "goroutines", float64(f.Goroutines), "")
 	rep.note("naive baseline: hosts one after another, a new SSH connection (TCP, key exchange, login) per docker command, "+
-		"running the same ps + inspect as deckhand; measured on %d of %d hosts (%d connections) and extrapolated linearly", f.NaiveHosts, o.hosts, f.NaiveDials)
+		"running ps and one inspect of every container (what a collector without deckhand's line cache runs every cycle); measured on %d of %d hosts (%d connections) and extrapolated linearly", f.NaiveHosts, o.hosts, f.NaiveDials)
 	rep.note("fleet servers run in a child process (bench -serve-fleet); RSS is the collecting process only, from /proc/self/status; " +
 		"the steady peak starts after the cold cycle's garbage is collected and returned to the OS, as the runtime's scavenger does within minutes")
 	if o.fail == 0 && f.FailedHosts > 0 {

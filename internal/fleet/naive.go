@@ -20,9 +20,10 @@ import (
 // Naive collects the way a first script does, and is the baseline of the
 // fleet benchmark: hosts one after another, and for every docker command a
 // new SSH connection (TCP connect, key exchange, public key login) carrying
-// one exec. It runs the same two commands deckhand's steady cycle runs per
-// host (ps, then one inspect of every ID), so the comparison measures the
-// connection handling, not a different amount of docker work.
+// one exec. It runs the two commands a collector without a cache needs per
+// host (ps, then one inspect of every ID). deckhand's steady cycle runs the
+// first alone on a host where nothing changed, so the comparison measures
+// connection handling and deckhand's line cache together.
 type Naive struct {
 	cfg   *ssh.ClientConfig
 	dials atomic.Int64
