@@ -17,10 +17,15 @@ func labels(kv ...string) map[string]string {
 	return m
 }
 
-// series builds a full history ending at now: 24 hourly buckets, then 7,
-// 30 and 90 daily ones. outages are placed in whichever buckets they touch;
+// series builds a full history ending at now: 24 hourly buckets and 90
+// daily ones. outages are placed in whichever buckets they touch;
 // maint marks the last hour as maintenance.
 func series(now time.Time, outages []deckhand.Outage, maint bool) UptimeSeries {
+	return NewUptimeSeries(seriesBuckets(now, outages, maint))
+}
+
+// seriesBuckets is series unpacked: the hourly and daily buckets.
+func seriesBuckets(now time.Time, outages []deckhand.Outage, maint bool) (day, quarter []deckhand.UptimeBucket) {
 	mk := func(n int, width time.Duration) []deckhand.UptimeBucket {
 		out := make([]deckhand.UptimeBucket, n)
 		end := now.Truncate(width)
@@ -55,12 +60,7 @@ func series(now time.Time, outages []deckhand.Outage, maint bool) UptimeSeries {
 		}
 		return out
 	}
-	return UptimeSeries{
-		Day:     mk(24, time.Hour),
-		Week:    mk(7, 24*time.Hour),
-		Month:   mk(30, 24*time.Hour),
-		Quarter: mk(90, 24*time.Hour),
-	}
+	return mk(24, time.Hour), mk(90, 24*time.Hour)
 }
 
 func maxTime(a, b time.Time) time.Time {

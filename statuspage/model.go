@@ -82,7 +82,7 @@ type barView struct {
 	Key     string // "24h", "7d", "30d", "90d"
 	Label   string // "24 hours"
 	Percent *float64
-	buckets []deckhand.UptimeBucket
+	buckets packedBuckets
 	width   time.Duration // default bucket width
 }
 
@@ -207,10 +207,10 @@ func (p *Page) build(v View) (*snapshot, error) {
 		}
 		cv.Since = cv.Since.UTC()
 		cv.Bars = [4]barView{
-			makeBar("24h", "24 hours", series.Day, time.Hour),
-			makeBar("7d", "7 days", series.Week, 24*time.Hour),
-			makeBar("30d", "30 days", series.Month, 24*time.Hour),
-			makeBar("90d", "90 days", series.Quarter, 24*time.Hour),
+			makeBar("24h", "24 hours", series.day, time.Hour),
+			makeBar("7d", "7 days", series.quarter.tail(7), 24*time.Hour),
+			makeBar("30d", "30 days", series.quarter.tail(30), 24*time.Hour),
+			makeBar("90d", "90 days", series.quarter, 24*time.Hour),
 		}
 		s.containers[k] = cv
 		byProject := projects[c.Host]
@@ -301,8 +301,10 @@ func (p *Page) build(v View) (*snapshot, error) {
 		return nil, err
 	}
 	s.json = newDoc(js, "application/json")
+	// Above Config.DetailLimit public containers the index summarises each host,
+	// so its size does not follow the container count.
 	var buf bytes.Buffer
-	buf.Grow(4096 + 4096*len(s.containers))
+	buf.Grow(64 << 10)
 	if err := p.tmpl.ExecuteTemplate(&buf, "index.html", p.pageData(s, nil)); err != nil {
 		return nil, fmt.Errorf("render index: %w", err)
 	}
@@ -396,15 +398,13 @@ func deriveSince(level string, a deckhand.Alert, series UptimeSeries) time.Time 
 		return time.Time{}
 	}
 	var last time.Time
-	for _, bs := range [][]deckhand.UptimeBucket{series.Day, series.Quarter} {
-		for _, b := range bs {
-			for _, o := range b.Outages {
-				if o.End.After(last) {
-					last = o.End
-				}
-			}
+	latest := func(o deckhand.Outage) {
+		if o.End.After(last) {
+			last = o.End
 		}
 	}
+	series.day.eachOutage(latest)
+	series.quarter.eachOutage(latest)
 	return last
 }
 
@@ -453,14 +453,9 @@ func formatPercent(p *float64) string {
 
 const maxOutagesInLabel = 5
 
-func makeBar(key, label string, buckets []deckhand.UptimeBucket, width time.Duration) barView {
+func makeBar(key, label string, buckets packedBuckets, width time.Duration) barView {
 	bv := barView{Key: key, Label: label, buckets: buckets, width: width}
-	var up, down time.Duration
-	for _, b := range buckets {
-		up += b.Up
-		down += b.Down
-	}
-	bv.Percent = percentOf(up, down)
+	bv.Percent = percentOf(buckets.upDown())
 	return bv
 }
 
@@ -469,8 +464,9 @@ func makeBar(key, label string, buckets []deckhand.UptimeBucket, width time.Dura
 // because it is the hot loop of rendering.
 func (bv barView) Buckets() template.HTML {
 	var html strings.Builder
-	html.Grow(len(bv.buckets) * 56)
-	for _, b := range bv.buckets {
+	html.Grow(bv.buckets.len() * 56)
+	for i := range bv.buckets.len() {
+		b := bv.buckets.at(i)
 		w := b.Width
 		if w <= 0 {
 			w = bv.width
@@ -487,9 +483,7 @@ func (bv barView) Buckets() template.HTML {
 // Aria is the accessible summary of the bar: the ratio and the outages.
 func (bv barView) Aria() string {
 	var outages []deckhand.Outage
-	for _, b := range bv.buckets {
-		outages = append(outages, b.Outages...)
-	}
+	bv.buckets.eachOutage(func(o deckhand.Outage) { outages = append(outages, o) })
 	var sb strings.Builder
 	sb.WriteString("Uptime over the last " + bv.Label + ": " + formatPercent(bv.Percent))
 	outages = mergeOutages(outages)

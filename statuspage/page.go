@@ -60,13 +60,6 @@ type Config struct {
 // ContainerKey names one container on one host.
 type ContainerKey struct{ Host, Container string }
 
-// UptimeSeries is one container's availability history, oldest bucket
-// first: Day covers 24 h (e.g. 24 one-hour buckets), Week 7 d, Month 30 d
-// and Quarter 90 d (one-day buckets).
-type UptimeSeries struct {
-	Day, Week, Month, Quarter []deckhand.UptimeBucket
-}
-
 // View is the in-memory model the page renders. cmd/deckhand builds it from
 // the store after each collection; the page filters it again itself, so a
 // View may safely hold private data.
@@ -118,7 +111,16 @@ type doc struct {
 }
 
 func newDoc(body []byte, ctype string) *doc {
-	return &doc{body: body, etag: etagOf(body), ctype: ctype}
+	return &doc{body: trimmed(body), etag: etagOf(body), ctype: ctype}
+}
+
+// trimmed returns b without the spare capacity a growing buffer leaves
+// (up to half of it): a doc lives as long as its snapshot.
+func trimmed(b []byte) []byte {
+	if cap(b)-len(b) > len(b)/8 {
+		return bytes.Clone(b)
+	}
+	return b
 }
 
 func (d *doc) gzipped() ([]byte, string) {
@@ -127,7 +129,7 @@ func (d *doc) gzipped() ([]byte, string) {
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 		_, _ = zw.Write(d.body)
 		_ = zw.Close()
-		d.gzBody = buf.Bytes()
+		d.gzBody = trimmed(buf.Bytes())
 		// A distinct validator per representation, as RFC 9110 requires
 		// for strong ETags.
 		d.gzETag = strings.TrimSuffix(d.etag, `"`) + `-gz"`

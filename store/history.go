@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -182,39 +183,69 @@ func (s *Store) RecordAvailability(ctx context.Context, at time.Time, span time.
 // that the bars of all containers line up by time. Each bucket carries up to
 // three outages overlapping it.
 func (s *Store) Uptime(ctx context.Context, resolution string, since, until time.Time) (map[ContainerKey][]deckhand.UptimeBucket, error) {
+	out := make(map[ContainerKey][]deckhand.UptimeBucket)
+	err := s.UptimeEach(ctx, resolution, since, until, func(k ContainerKey, b []deckhand.UptimeBucket) {
+		out[k] = slices.Clone(b)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UptimeEach is Uptime one container at a time, in host and container
+// order, so that a caller that packs or summarises the buckets never holds
+// every container's at once. The slice passed to fn is reused by the next
+// call: fn must copy what it keeps.
+func (s *Store) UptimeEach(ctx context.Context, resolution string, since, until time.Time, fn func(ContainerKey, []deckhand.UptimeBucket)) error {
 	width := ResolutionWidth(resolution)
 	if width == 0 {
-		return nil, fmt.Errorf("uptime: resolution %q: %w", resolution, deckhand.ErrInvalidInput)
+		return fmt.Errorf("uptime: resolution %q: %w", resolution, deckhand.ErrInvalidInput)
 	}
 	if !since.Before(until) {
-		return map[ContainerKey][]deckhand.UptimeBucket{}, nil
+		return nil
 	}
 	from := bucketStart(since.UnixMilli(), width)
 	to := until.UnixMilli()
 	wMS := width.Milliseconds()
 	n := int((to - from + wMS - 1) / wMS)
 
+	outages, err := s.outagesBetween(ctx, from, to)
+	if err != nil {
+		return err
+	}
 	rows, err := s.r.QueryContext(ctx, `
 		SELECT host, container, bucket_start, up_ms, down_ms, maint_ms FROM uptime_buckets
-		WHERE resolution = ? AND bucket_start >= ? AND bucket_start < ?`, resolution, from, to)
+		WHERE resolution = ? AND bucket_start >= ? AND bucket_start < ?
+		ORDER BY host, container`, resolution, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("uptime: %w", err)
+		return fmt.Errorf("uptime: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[ContainerKey][]deckhand.UptimeBucket)
+	bs := make([]deckhand.UptimeBucket, n)
+	var cur ContainerKey
+	have := false
+	flush := func() {
+		if !have {
+			return
+		}
+		for _, o := range outages[cur] {
+			attachOutage(bs, o, from, to, wMS)
+		}
+		fn(cur, bs)
+	}
 	for rows.Next() {
 		var k ContainerKey
 		var start, up, down, maint int64
 		if err := rows.Scan(&k.Host, &k.Container, &start, &up, &down, &maint); err != nil {
-			return nil, fmt.Errorf("uptime: %w", err)
+			return fmt.Errorf("uptime: %w", err)
 		}
-		bs, ok := out[k]
-		if !ok {
-			bs = make([]deckhand.UptimeBucket, n)
+		if !have || k != cur {
+			flush()
+			cur, have = k, true
 			for i := range bs {
 				bs[i] = deckhand.UptimeBucket{Start: time.UnixMilli(from + int64(i)*wMS).UTC(), Width: width}
 			}
-			out[k] = bs
 		}
 		b := &bs[(start-from)/wMS]
 		b.Up = time.Duration(up) * time.Millisecond
@@ -222,54 +253,54 @@ func (s *Store) Uptime(ctx context.Context, resolution string, since, until time
 		b.Maintenance = time.Duration(maint) * time.Millisecond
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("uptime: %w", err)
+		return fmt.Errorf("uptime: %w", err)
 	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	if err := s.attachOutages(ctx, out, from, to, wMS); err != nil {
-		return nil, err
-	}
-	return out, nil
+	flush()
+	return nil
 }
 
-func (s *Store) attachOutages(ctx context.Context, out map[ContainerKey][]deckhand.UptimeBucket, from, to, wMS int64) error {
+// outagesBetween reads the outages overlapping [from, to), by container,
+// oldest first.
+func (s *Store) outagesBetween(ctx context.Context, from, to int64) (map[ContainerKey][]deckhand.Outage, error) {
 	rows, err := s.r.QueryContext(ctx, `
 		SELECT host, container, "start", "end" FROM outages
 		WHERE "start" < ? AND ("end" IS NULL OR "end" >= ?)
 		ORDER BY "start", id`, to, from)
 	if err != nil {
-		return fmt.Errorf("uptime outages: %w", err)
+		return nil, fmt.Errorf("uptime outages: %w", err)
 	}
 	defer rows.Close()
+	out := map[ContainerKey][]deckhand.Outage{}
 	for rows.Next() {
 		var k ContainerKey
 		var start int64
 		var end sql.NullInt64
 		if err := rows.Scan(&k.Host, &k.Container, &start, &end); err != nil {
-			return fmt.Errorf("uptime outages: %w", err)
+			return nil, fmt.Errorf("uptime outages: %w", err)
 		}
-		bs, ok := out[k]
-		if !ok {
-			continue
-		}
-		o := deckhand.Outage{Start: time.UnixMilli(start).UTC(), End: fromMS(end)}
-		// An outage covers [start, end); one closed at its own start still
-		// shows in the bucket it happened in.
-		last := to
-		if end.Valid {
-			last = max(end.Int64, start+1)
-		}
-		for i := (max(start, from) - from) / wMS; i < int64(len(bs)) && from+i*wMS < last; i++ {
-			if len(bs[i].Outages) < maxOutagesPerBucket {
-				bs[i].Outages = append(bs[i].Outages, o)
-			}
-		}
+		out[k] = append(out[k], deckhand.Outage{Start: time.UnixMilli(start).UTC(), End: fromMS(end)})
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("uptime outages: %w", err)
+		return nil, fmt.Errorf("uptime outages: %w", err)
 	}
-	return nil
+	return out, nil
+}
+
+// attachOutage adds o to every bucket of bs it overlaps, up to
+// maxOutagesPerBucket each.
+func attachOutage(bs []deckhand.UptimeBucket, o deckhand.Outage, from, to, wMS int64) {
+	start := o.Start.UnixMilli()
+	// An outage covers [start, end); one closed at its own start still
+	// shows in the bucket it happened in.
+	last := to
+	if !o.End.IsZero() {
+		last = max(o.End.UnixMilli(), start+1)
+	}
+	for i := (max(start, from) - from) / wMS; i < int64(len(bs)) && from+i*wMS < last; i++ {
+		if len(bs[i].Outages) < maxOutagesPerBucket {
+			bs[i].Outages = append(bs[i].Outages, o)
+		}
+	}
 }
 
 // PruneStats counts the rows Prune deleted, per kind.

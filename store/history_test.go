@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -264,5 +265,48 @@ func TestPrune(t *testing.T) {
 	}
 	if a, _ := s.Audit(ctx, 0); len(a) != 1 {
 		t.Errorf("audit after prune = %d entries", len(a))
+	}
+}
+
+// UptimeEach hands over one container at a time, in order, each once, with
+// its own outages only, and the same buckets Uptime returns.
+func TestUptimeEachStreamsContainers(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	keys := []store.ContainerKey{{Host: "b", Container: "x"}, {Host: "a", Container: "z"}, {Host: "a", Container: "y"}}
+	for i := range 3 {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		var av []store.Availability
+		for j, k := range keys {
+			av = append(av, store.Availability{Host: k.Host, Container: k.Container, Up: !(j == 1 && i == 1)})
+		}
+		if err := s.RecordAvailability(ctx, at, time.Hour, av); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.Uptime(ctx, store.Res1h, t0, t0.Add(3*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []store.ContainerKey
+	err = s.UptimeEach(ctx, store.Res1h, t0, t0.Add(3*time.Hour), func(k store.ContainerKey, b []deckhand.UptimeBucket) {
+		seen = append(seen, k)
+		if !reflect.DeepEqual(b, all[k]) {
+			t.Errorf("%v: %+v, Uptime says %+v", k, b, all[k])
+		}
+		outages := 0
+		for _, bk := range b {
+			outages += len(bk.Outages)
+		}
+		if want := map[bool]int{true: 1, false: 0}[k == keys[1]]; outages != want {
+			t.Errorf("%v: %d outage attachments, want %d", k, outages, want)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.ContainerKey{keys[2], keys[1], keys[0]} // host, then container
+	if !reflect.DeepEqual(seen, want) {
+		t.Errorf("visited %v, want %v", seen, want)
 	}
 }

@@ -30,14 +30,15 @@ type benchOptions struct {
 	memProfile        string // pprof heap profile after the steady fleet cycles
 
 	// Derived from short: how much of each measurement to do.
-	cycles      int           // steady fleet cycles measured
-	naiveHosts  int           // hosts collected the naive way, then extrapolated
-	loadFor     time.Duration // per status page load test
-	storeHosts  int           // hosts of the simulated 30-day history
-	storeSpan   time.Duration // availability span per RecordAvailability call
-	trials      int           // kill → notice trials
-	restarts    int           // /restart trials (and as many direct ones)
-	latencySkip string        // why the real docker section is skipped
+	cycles                                        int           // steady fleet cycles measured
+	naiveHosts                                    int           // hosts collected the naive way, then extrapolated
+	loadFor                                       time.Duration // per status page load test
+	storeHosts                                    int           // hosts of the simulated 30-day history
+	storeSpan                                     time.Duration // availability span per RecordAvailability call
+	trials                                        int           // kill → notice trials
+	daemonInterval, daemonInventory, daemonWindow time.Duration // of the whole-daemon run
+	restarts                                      int           // /restart trials (and as many direct ones)
+	latencySkip                                   string        // why the real docker section is skipped
 }
 
 // errBenchGoals is returned by -check when a figure misses its goal.
@@ -78,7 +79,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o.cycles, o.naiveHosts, o.loadFor = 5, 10, 3*time.Second
 	o.storeHosts, o.storeSpan = o.hosts, 12*time.Hour
 	o.trials, o.restarts = 20, 5
+	o.daemonInterval, o.daemonInventory, o.daemonWindow = 2*time.Second, 10*time.Second, 20*time.Second
 	if o.short {
+		o.daemonInventory, o.daemonWindow = 5*time.Second, 6*time.Second
 		o.cycles, o.naiveHosts, o.loadFor = 3, 4, time.Second
 		o.storeHosts, o.storeSpan = max(1, o.hosts/4), 24*time.Hour
 		o.latencySkip = "-short"
@@ -96,6 +99,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	progress("collecting %d simulated hosts × %d containers at %s RTT…", o.hosts, o.containers, o.rtt)
 	if err := benchFleet(ctx, o, rep, stderr); err != nil {
 		return fmt.Errorf("bench fleet: %w", err)
+	}
+	progress("the whole daemon (`deckhand run`) on the same fleet…")
+	if err := benchDaemon(ctx, o, rep, stderr); err != nil {
+		return fmt.Errorf("bench daemon: %w", err)
 	}
 	progress("storage: 30 simulated days of %d hosts × %d containers…", o.storeHosts, o.containers)
 	if err := benchStorage(ctx, o, rep); err != nil {

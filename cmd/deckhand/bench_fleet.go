@@ -323,8 +323,11 @@ func procCPU(pid int) time.Duration {
 
 // procMemory reads VmRSS, VmHWM (peak RSS) and RssFile (the file-backed
 // part of VmRSS: the executable's pages) of this process, in kB.
-func procMemory() (rss, hwm, file int64) {
-	b, err := os.ReadFile("/proc/self/status")
+func procMemory() (rss, hwm, file int64) { return readMemory("/proc/self/status") }
+
+// readMemory reads VmRSS, VmHWM and RssFile from a /proc/*/status file.
+func readMemory(path string) (rss, hwm, file int64) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return -1, -1, -1
 	}

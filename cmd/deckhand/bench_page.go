@@ -25,10 +25,11 @@ func benchView(now time.Time, hosts, perHost int) statuspage.View {
 		}
 		return out
 	}
-	healthy := statuspage.UptimeSeries{Day: series(24, time.Hour), Week: series(7, 24*time.Hour), Month: series(30, 24*time.Hour), Quarter: series(90, 24*time.Hour)}
-	flaky := statuspage.UptimeSeries{Day: series(24, time.Hour), Week: series(7, 24*time.Hour), Month: series(30, 24*time.Hour), Quarter: series(90, 24*time.Hour)}
-	flaky.Day[20].Up, flaky.Day[20].Down = 40*time.Minute, 20*time.Minute
-	flaky.Day[20].Outages = []deckhand.Outage{{Start: flaky.Day[20].Start.Add(10 * time.Minute), End: flaky.Day[20].Start.Add(30 * time.Minute)}}
+	healthy := statuspage.NewUptimeSeries(series(24, time.Hour), series(90, 24*time.Hour))
+	flakyDay := series(24, time.Hour)
+	flakyDay[20].Up, flakyDay[20].Down = 40*time.Minute, 20*time.Minute
+	flakyDay[20].Outages = []deckhand.Outage{{Start: flakyDay[20].Start.Add(10 * time.Minute), End: flakyDay[20].Start.Add(30 * time.Minute)}}
+	flaky := statuspage.NewUptimeSeries(flakyDay, series(90, 24*time.Hour))
 	v := statuspage.View{GeneratedAt: now, Uptime: map[statuspage.ContainerKey]statuspage.UptimeSeries{}}
 	for h := range hosts {
 		host := fmt.Sprintf("host-%03d", h)
