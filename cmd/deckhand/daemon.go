@@ -661,7 +661,7 @@ func (d *daemon) refreshPage(ctx context.Context, force bool) {
 		d.log.Error("status page: hosts", "err", err)
 		return
 	}
-	ctrs, _ := d.store.Containers(ctx, "")
+	ctrs := d.pageContainers(ctx, hosts)
 	active, _ := d.store.ActiveAlerts(ctx)
 	recent, _ := d.store.RecentAlerts(ctx, now.Add(-90*24*time.Hour), 50)
 	var past []deckhand.Alert
@@ -702,6 +702,38 @@ func (d *daemon) refreshPage(ctx context.Context, force bool) {
 		GeneratedAt: now, Hosts: hosts, Containers: ctrs, Active: active, Recent: past,
 		Uptime: d.uptimeSeries(ctx, now, force), Maintenance: maint, Announcements: anns,
 	})
+}
+
+// pageContainers is every host's containers for the page: the latest
+// collection's from memory, and the store's last known ones for a host
+// whose latest collection failed, is disabled or has not run yet (a down
+// host still lists what it ran). Reading all of them back from SQLite on
+// every rebuild was a third of what the daemon allocated at 200 hosts.
+func (d *daemon) pageContainers(ctx context.Context, hosts []deckhand.Host) []deckhand.Container {
+	d.snapMu.Lock()
+	fresh := make(map[string][]deckhand.Container, len(d.snaps))
+	n := 0
+	for name, s := range d.snaps {
+		if s.Err == nil {
+			fresh[name] = s.Containers
+			n += len(s.Containers)
+		}
+	}
+	d.snapMu.Unlock()
+	out := make([]deckhand.Container, 0, n)
+	for _, h := range hosts {
+		if cs, ok := fresh[h.Name]; ok {
+			out = append(out, cs...)
+			continue
+		}
+		cs, err := d.store.Containers(ctx, h.Name)
+		if err != nil {
+			d.log.Error("status page: containers", "host", h.Name, "err", err)
+			continue
+		}
+		out = append(out, cs...)
+	}
+	return out
 }
 
 func (d *daemon) uptimeSeries(ctx context.Context, now time.Time, force bool) map[statuspage.ContainerKey]statuspage.UptimeSeries {
