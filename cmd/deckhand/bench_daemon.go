@@ -29,18 +29,13 @@ type daemonFigures struct {
 	Collects        float64       // host collections in the window
 	CPU             time.Duration // daemon CPU in the window
 	HWMKB, RSSKB    int64         // peak RSS of the whole run, RSS at the end
-	StartRSSKB      int64         // RSS before the first collection completed, at the first sample
 }
 
-// measureDaemon runs `deckhand run` (this binary) on m's hosts with the
-// given collection and inventory intervals, waits for every healthy host to
-// be up, then watches it for window.
-func measureDaemon(ctx context.Context, m fleet.Manifest, interval, inventory, window time.Duration, logs io.Writer) (daemonFigures, error) {
+// measureDaemon runs `exe run` on m's hosts with the given collection and
+// inventory intervals, waits for every healthy host to be up, then watches
+// it for window.
+func measureDaemon(ctx context.Context, exe string, m fleet.Manifest, interval, inventory, window time.Duration, logs io.Writer) (daemonFigures, error) {
 	var f daemonFigures
-	exe, err := os.Executable()
-	if err != nil {
-		return f, err
-	}
 	dir, err := os.MkdirTemp("", "deckhand-bench-daemon-")
 	if err != nil {
 		return f, err
@@ -78,9 +73,6 @@ func measureDaemon(ctx context.Context, m fleet.Manifest, interval, inventory, w
 
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		if f.StartRSSKB == 0 {
-			f.StartRSSKB, _, _ = pidMemory(pid)
-		}
 		up, _, err := scrape(ctx, metrics)
 		if err == nil && up >= float64(healthy) {
 			break
@@ -185,8 +177,12 @@ func benchDaemon(ctx context.Context, o benchOptions, rep *benchReport, stderr i
 		return err
 	}
 	defer child.stop()
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
 	var logs bytes.Buffer
-	f, err := measureDaemon(ctx, child.Manifest, o.daemonInterval, o.daemonInventory, o.daemonWindow, &logs)
+	f, err := measureDaemon(ctx, exe, child.Manifest, o.daemonInterval, o.daemonInventory, o.daemonWindow, &logs)
 	if err != nil {
 		return fmt.Errorf("%w\ndaemon log:\n%s", err, tail(logs.String(), 40))
 	}

@@ -53,6 +53,32 @@ func TestMeasureFleetTiny(t *testing.T) {
 	}
 }
 
+// TestMeasureDaemonTiny runs the real binary on an in-process fleet: it
+// collects every host, keeps collecting, and its memory is read.
+func TestMeasureDaemonTiny(t *testing.T) {
+	bin := buildDeckhand(t)
+	f, err := fleet.Start(fleet.Config{Hosts: 3, Containers: 2, RTT: time.Millisecond}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	var logs bytes.Buffer
+	got, err := measureDaemon(context.Background(), bin, f.Manifest, time.Second, 2*time.Second, 2500*time.Millisecond, &logs)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	// Two polls at least in the window, of three hosts each.
+	if got.FirstCollection <= 0 || got.Collects < 6 {
+		t.Errorf("first collection after %v, %v host collections in %v; want > 0 and ≥ 6", got.FirstCollection, got.Collects, got.Window)
+	}
+	if got.RSSKB <= 0 || got.HWMKB < got.RSSKB || got.CPU <= 0 {
+		t.Errorf("rss %d kB, hwm %d kB, cpu %v", got.RSSKB, got.HWMKB, got.CPU)
+	}
+	if f.ServerHandshakes() != 3 {
+		t.Errorf("the daemon opened %d connections to 3 hosts, want 3", f.ServerHandshakes())
+	}
+}
+
 func TestReportGoalsAndCheck(t *testing.T) {
 	var r benchReport
 	r.goal("fleet", "ratio", 1.5, "×", true, 2, true)
