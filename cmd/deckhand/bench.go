@@ -79,7 +79,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o.cycles, o.naiveHosts, o.loadFor = 5, 10, 3*time.Second
 	o.storeHosts, o.storeSpan = o.hosts, 12*time.Hour
 	o.trials, o.restarts = 20, 5
-	o.daemonInterval, o.daemonInventory, o.daemonWindow = 2*time.Second, 10*time.Second, 20*time.Second
+	o.daemonInterval, o.daemonInventory, o.daemonWindow = 2*time.Second, 10*time.Second, 12*time.Second
 	if o.short {
 		o.daemonInventory, o.daemonWindow = 5*time.Second, 6*time.Second
 		o.cycles, o.naiveHosts, o.loadFor = 3, 4, time.Second
