@@ -215,9 +215,6 @@ func (c *Collector) finish(h *hostConn, snap *deckhand.Snapshot) {
 	if snap.Err != nil {
 		snap.Host.LastError = snap.Err.Error()
 	}
-	for i := range snap.Containers {
-		snap.Containers[i].Host = h.cfg.Name
-	}
 }
 
 func (c *Collector) collect(ctx context.Context, h *hostConn, full bool, snap *deckhand.Snapshot) error {
@@ -301,6 +298,9 @@ func (c *Collector) containers(ctx context.Context, h *hostConn, full bool) ([]d
 			bad = append(bad, lineError{Line: i + 1, Err: err})
 			continue
 		}
+		// Set before the cache is published: a concurrent collection of
+		// this host may be copying its entries from then on.
+		ct.Host = name
 		raw[len(ctrs)] = labels
 		inspect = append(inspect, ct.ID)
 		ctrs, hashes, exact = append(ctrs, ct), append(hashes, sum), append(exact, false)

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -308,4 +309,42 @@ func TestFaultsAreClassifiedAndIsolated(t *testing.T) {
 	if strings.Contains(f.logs.String(), "BEGIN OPENSSH PRIVATE KEY") {
 		t.Error("a private key reached the logs")
 	}
+}
+
+// Events and polls collect the same host at once: they share its line
+// cache, and each sees every container with its host set (run with -race).
+func TestConcurrentCollectsOfOneHost(t *testing.T) {
+	f := newFleet(t, 1, "28.2", 6)
+	c := f.collector(t, nil)
+	h := f.hosts[0]
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 15 {
+				if g == 0 && i%5 == 0 {
+					state := deckhand.StateExited
+					if i%10 == 0 {
+						state = deckhand.StateRunning
+					}
+					h.engine.SetState("app-01", state, "")
+				}
+				s := c.Collect(context.Background(), h.name, i%7 == 0)
+				if s.Err != nil {
+					t.Errorf("collect: %v", s.Err)
+					return
+				}
+				if len(s.Containers) != 6 {
+					t.Errorf("%d containers, want 6", len(s.Containers))
+				}
+				for _, ct := range s.Containers {
+					if ct.Host != h.name || ct.Labels[deckhand.LabelMonitor] != "true" {
+						t.Errorf("%s: host %q labels %v", ct.Name, ct.Host, ct.Labels)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

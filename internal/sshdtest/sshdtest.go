@@ -183,8 +183,14 @@ func Start(t testing.TB, opts Options) *Server {
 			"UseDNS no",
 			"LogLevel VERBOSE",
 			// Sessions get PATH from sshd's compiled-in default otherwise,
-			// which may miss /usr/local/bin where docker can live.
-			"SetEnv PATH=" + path,
+			// which may miss /usr/local/bin where docker can live. SHLVL:
+			// the session's shell is the login user's, and Debian's bash
+			// reads ~/.bashrc even for `ssh host command` when it is the
+			// top-level shell; a developer's or CI image's root dotfiles
+			// (pyenv's rehash waits up to a minute on a lock a killed
+			// session left) must not decide whether a command answers.
+			// One SetEnv line: sshd keeps only the first.
+			fmt.Sprintf("SetEnv %q SHLVL=1", "PATH="+path),
 		}
 		cfg = append(cfg, opts.ExtraConfig...)
 		if err := os.WriteFile(s.config, []byte(strings.Join(cfg, "\n")+"\n"), 0o600); err != nil {

@@ -47,6 +47,11 @@ func TestLoginAndPath(t *testing.T) {
 			t.Fatalf("docker on session PATH = %q, %v; want in %s", out, err, filepath.Dir(docker))
 		}
 	}
+	// The machine's ~/.bashrc (a slow pyenv init, say) is not read by
+	// the session's shell: a variable it would set stays unset.
+	if out, err := runOne(t, c, `echo "${DECKHAND_BASHRC_PROBE:-unread}"`); err != nil || strings.TrimSpace(out) != "unread" {
+		t.Errorf("session read ~/.bashrc: %q, %v", out, err)
+	}
 	if !strings.HasPrefix(srv.KnownHostsLine(srv.HostKey), "[127.0.0.1]:") {
 		t.Errorf("known_hosts line %q not in [host]:port form", srv.KnownHostsLine(srv.HostKey))
 	}
