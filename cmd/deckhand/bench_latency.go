@@ -314,7 +314,10 @@ func startSSHD(ctx context.Context, dir string) (*benchSSHD, error) {
 		"PidFile " + filepath.Join(dir, "sshd.pid"), "AuthorizedKeysFile " + filepath.Join(dir, "authorized_keys"),
 		"AllowUsers " + u.Username, "StrictModes no", "UsePAM no", "PasswordAuthentication no",
 		"KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "MaxStartups 100",
-		"PrintMotd no", "UseDNS no", "SetEnv PATH=" + path,
+		// SHLVL=1 keeps bash from reading this machine's ~/.bashrc for every
+		// command (a remote host's deckhand user has a plain shell setup);
+		// sshd keeps only the first SetEnv line.
+		"PrintMotd no", "UseDNS no", "SetEnv PATH=" + path + " SHLVL=1",
 	}, "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o600); err != nil {
 		return nil, err
