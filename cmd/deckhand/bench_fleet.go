@@ -274,6 +274,13 @@ func measureFleet(ctx context.Context, m fleet.Manifest, concurrency, cycles, na
 	return f, nil
 }
 
+// gcPercent is the GOGC in effect.
+func gcPercent() int {
+	p := debug.SetGCPercent(-1)
+	debug.SetGCPercent(p)
+	return p
+}
+
 // rssGoalMB is the peak RSS goal of the collecting process.
 const rssGoalMB = 40
 
@@ -408,8 +415,8 @@ func benchFleet(ctx context.Context, o benchOptions, rep *benchReport, stderr io
 		rep.goal(msec, "peak RSS, steady (fast cycles and a full one)", steady, "MB", true, rssGoalMB, true)
 	} else {
 		rep.unchecked(msec, "peak RSS, steady (fast cycles and a full one)", steady, "MB", true, rssGoalMB,
-			fmt.Sprintf("%.0f MB is the executable and start-up before any host, %.0f MB the live heap of %d SSH connections (x/crypto/ssh buffers), %.1f MB their goroutine stacks, and GOGC=100 lets the heap grow to twice what is live",
-				mb(f.StartRSSKB), mb(f.ConnKB()), o.hosts, mb(f.StackKB)))
+			fmt.Sprintf("%.0f MB is the executable and start-up before any host, %.0f MB the live heap of %d SSH connections (x/crypto/ssh buffers), %.1f MB their goroutine stacks, and GOGC=%d lets the heap grow to %.2f× what is live",
+				mb(f.StartRSSKB), mb(f.ConnKB()), o.hosts, mb(f.StackKB), gcPercent(), 1+float64(gcPercent())/100))
 	}
 	rep.add(msec, "RSS after the steady cycles", mb(f.RSSKB), "MB")
 	rep.add(msec, "live heap: SSH connections", mb(f.ConnKB()), "MB")
