@@ -12,9 +12,12 @@ import (
 )
 
 // SyncHosts (write) makes the hosts table follow the configuration: hosts
-// missing from it are inserted, known ones get their transport and enabled
-// flag from the config, and hosts no longer configured are disabled rather
-// than deleted so their history and alerts keep a name to point at.
+// missing from it are inserted, known ones get their transport from the
+// config, and hosts no longer configured are disabled rather than deleted
+// so their history and alerts keep a name to point at. A known host's
+// enabled flag follows the config only when the config's value changed
+// since the last sync: otherwise what an admin set from chat
+// (SetHostEnabled) stays, across restarts of deckhand.
 func (s *Store) SyncHosts(ctx context.Context, hosts []deckhand.Host) error {
 	names := make([]string, 0, len(hosts))
 	for _, h := range hosts {
@@ -30,15 +33,18 @@ func (s *Store) SyncHosts(ctx context.Context, hosts []deckhand.Host) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		for _, h := range hosts {
 			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO hosts (name, transport, docker_enabled) VALUES (?, ?, ?)
+				INSERT INTO hosts (name, transport, docker_enabled, config_enabled) VALUES (?, ?, ?, ?)
 				ON CONFLICT (name) DO UPDATE SET
-					transport = excluded.transport, docker_enabled = excluded.docker_enabled`,
-				h.Name, transportOf(h), boolInt(h.Enabled)); err != nil {
+					transport = excluded.transport,
+					docker_enabled = CASE WHEN hosts.config_enabled IS excluded.config_enabled
+						THEN hosts.docker_enabled ELSE excluded.docker_enabled END,
+					config_enabled = excluded.config_enabled`,
+				h.Name, transportOf(h), boolInt(h.Enabled), boolInt(h.Enabled)); err != nil {
 				return fmt.Errorf("sync host %s: %w", h.Name, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE hosts SET docker_enabled = 0
+			UPDATE hosts SET docker_enabled = 0, config_enabled = 0
 			WHERE name NOT IN (SELECT value FROM json_each(?))`, string(namesJSON)); err != nil {
 			return fmt.Errorf("sync hosts: disable removed: %w", err)
 		}

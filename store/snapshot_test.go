@@ -251,3 +251,60 @@ func TestSyncHosts(t *testing.T) {
 		t.Errorf("SyncHosts(no name) = %v", err)
 	}
 }
+
+// An admin's /disable-host (or /enable-host) survives a restart, which
+// syncs the same config again; a changed config wins.
+func TestSyncHostsKeepsChatChoiceUntilTheConfigChanges(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	enabled := func(host string) bool {
+		t.Helper()
+		h, err := s.Host(ctx, host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Enabled
+	}
+	sync := func(nasEnabled bool, others ...string) {
+		t.Helper()
+		hosts := []deckhand.Host{{Name: "nas", Enabled: nasEnabled}}
+		for _, o := range others {
+			hosts = append(hosts, deckhand.Host{Name: o, Enabled: true})
+		}
+		if err := s.SyncHosts(ctx, hosts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		what string
+		do   func()
+		want bool
+	}{
+		{"first start, config enabled", func() { sync(true, "pi") }, true},
+		{"admin disables from chat", func() { _ = s.SetHostEnabled(ctx, "nas", false) }, false},
+		{"restart, same config", func() { sync(true, "pi") }, false},
+		{"restart again", func() { sync(true, "pi") }, false},
+		{"admin enables from chat", func() { _ = s.SetHostEnabled(ctx, "nas", true) }, true},
+		{"config now says disabled", func() { sync(false, "pi") }, false},
+		{"admin enables from chat for a while", func() { _ = s.SetHostEnabled(ctx, "nas", true) }, true},
+		{"restart, config still disabled", func() { sync(false, "pi") }, true},
+		{"config back to enabled", func() { sync(true, "pi") }, true},
+		{"removed from the config", func() { sync(true) }, true}, // nas stays configured here
+	}
+	for _, st := range steps {
+		st.do()
+		if got := enabled("nas"); got != st.want {
+			t.Fatalf("after %q: nas enabled = %v, want %v", st.what, got, st.want)
+		}
+	}
+	// A host dropped from the config is disabled, and enabled again by the
+	// config when it comes back.
+	sync(true)
+	if enabled("pi") {
+		t.Error("pi removed from the config is still enabled")
+	}
+	sync(true, "pi")
+	if !enabled("pi") {
+		t.Error("pi back in the config is not enabled")
+	}
+}
