@@ -66,6 +66,20 @@ func (e *Engine) autoRestart(res *Result, candidates []restartCandidate, now tim
 	}
 }
 
+// RecallAutoRestarts gives back, after deckhand restarted, when it last
+// restarted a container automatically (from the audit log), so that the
+// limit of AutoRestart.Max per AutoRestart.Window holds across restarts
+// of deckhand. Call it before the first Evaluate; times outside the window
+// are ignored when it matters.
+func (e *Engine) RecallAutoRestarts(host, container string, at []time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.recalled[[2]string{host, container}] = append([]time.Time(nil), at...)
+}
+
+// AutoRestartWindow is the window AutoRestart.Max counts over.
+func (e *Engine) AutoRestartWindow() time.Duration { return e.cfg.AutoRestart.Window }
+
 // alertFor is the engine's latest view of an alert, or a stand-in carrying
 // its key when it has none (the alert closed meanwhile, or never opened).
 func (e *Engine) alertFor(k deckhand.AlertKey, project string) deckhand.Alert {

@@ -177,3 +177,56 @@ func TestRestartDoneQuietWhenSilenced(t *testing.T) {
 		t.Errorf("notice %q for a silenced alert", n.Text)
 	}
 }
+
+// The hourly limit holds across a restart of deckhand: the daemon recalls
+// its own automatic restarts from the audit log before the first Evaluate.
+func TestAutoRestartLimitSurvivesRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		recalled    []time.Duration // before t0
+		wantAttempt int             // 0: gives up instead
+	}{
+		{"three within the hour: gives up", []time.Duration{50 * time.Minute, 30 * time.Minute, 10 * time.Minute}, 0},
+		{"two within the hour: the third", []time.Duration{70 * time.Minute, 30 * time.Minute, 10 * time.Minute}, 3},
+		{"none within the hour: a fresh round", []time.Duration{3 * time.Hour, 2 * time.Hour}, 1},
+		{"nothing recalled", nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSim(t, DefaultConfig())
+			var at []time.Time
+			for _, d := range tc.recalled {
+				at = append(at, t0.Add(-d))
+			}
+			s.e.RecallAutoRestarts("nas", "jellyfin", at)
+			s.e.RecallAutoRestarts("nas", "other", []time.Time{t0, t0, t0}) // another container's are its own
+			if s.e.AutoRestartWindow() != time.Hour {
+				t.Fatalf("window %v", s.e.AutoRestartWindow())
+			}
+			// Five minutes down: room for the backoff before a third attempt.
+			var orders []RestartOrder
+			var gaveUp bool
+			for d := time.Duration(0); d <= 5*time.Minute; d += 10 * time.Second {
+				s.now = t0.Add(d)
+				r := s.eval(host("nas", crashed("jellyfin", auto())))
+				for _, o := range r.Restarts {
+					orders = append(orders, o)
+					s.e.RestartDone(o, errors.New("still broken"), s.now)
+				}
+				for _, n := range r.Notices {
+					gaveUp = gaveUp || strings.Contains(n.Text, "giving up")
+				}
+				if len(orders) > 0 {
+					break
+				}
+			}
+			switch {
+			case tc.wantAttempt == 0:
+				if len(orders) != 0 || !gaveUp {
+					t.Errorf("restarts %v, gave up %v: want none and a giving-up notice", orders, gaveUp)
+				}
+			case len(orders) != 1 || orders[0].Attempt != tc.wantAttempt:
+				t.Errorf("restarts %v, want one, attempt %d", orders, tc.wantAttempt)
+			}
+		})
+	}
+}

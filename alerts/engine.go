@@ -65,6 +65,7 @@ type Engine struct {
 	cleared    map[deckhand.AlertKey]time.Time      // when an active alert's condition went away
 	recent     map[deckhand.AlertKey]deckhand.Alert // closed within Cooldown
 	last       map[deckhand.AlertKey]deckhand.Alert // latest view of each active alert
+	recalled   map[[2]string][]time.Time            // host, container → auto-restarts before a restart of deckhand
 }
 
 // tracked is what the engine remembers about one monitored container between
@@ -132,6 +133,7 @@ func New(cfg Config) (*Engine, error) {
 		cleared:    map[deckhand.AlertKey]time.Time{},
 		recent:     map[deckhand.AlertKey]deckhand.Alert{},
 		last:       map[deckhand.AlertKey]deckhand.Alert{},
+		recalled:   map[[2]string][]time.Time{},
 	}
 	for _, w := range cfg.Maintenance {
 		s, err := cron.ParseStandard(w.Schedule)
@@ -357,6 +359,10 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 		t, seen := mem[c.Name]
 		if !seen {
 			t = &tracked{}
+			if at, ok := e.recalled[[2]string{host, c.Name}]; ok {
+				t.attempts = at
+				delete(e.recalled, [2]string{host, c.Name})
+			}
 			mem[c.Name] = t
 		}
 		e.observeRestarts(t, c, now)

@@ -45,6 +45,23 @@ func (s *Store) Audit(ctx context.Context, limit int) ([]deckhand.AuditEntry, er
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
+	return scanAudit(rows)
+}
+
+// AuditBy (read) returns what one actor (platform and user ID) did since a
+// time, oldest first: the daemon recalls its own automatic restarts with it
+// after a restart, so that their hourly limit holds across restarts.
+func (s *Store) AuditBy(ctx context.Context, platform, userID string, since time.Time) ([]deckhand.AuditEntry, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT id, at, platform, user_id, user_name, role, action, host, target, result, detail, duration_ms
+		FROM audit WHERE platform = ? AND user_id = ? AND at >= ? ORDER BY at, id`, platform, userID, since.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return scanAudit(rows)
+}
+
+func scanAudit(rows *sql.Rows) ([]deckhand.AuditEntry, error) {
 	defer rows.Close()
 	var out []deckhand.AuditEntry
 	for rows.Next() {

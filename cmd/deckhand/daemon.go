@@ -107,6 +107,9 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 		d.close()
 		return nil, err
 	}
+	if err := recallAutoRestarts(ctx, d.store, d.engine, d.now()); err != nil {
+		log.Warn("auto-restart history not recalled: the hourly limit starts afresh", "err", err)
+	}
 	d.router, err = commands.NewRouter(commands.Deps{
 		Inventory: d.store, Docker: dockerActions{d.coll}, Alerts: alertActions{d}, Audit: d.store,
 		Hosts: d.store, Announcer: announcer{d}, Refresher: d,
@@ -458,6 +461,27 @@ func (d *daemon) kick() {
 	}
 }
 
+// autoRestartActor is who the audit log says did an automatic restart.
+var autoRestartActor = deckhand.Actor{Platform: "deckhand", UserID: "auto_restart", Name: "auto-restart", Role: deckhand.RoleOperator}
+
+// recallAutoRestarts hands the engine the automatic restarts of its window
+// from the audit log, so that their limit survives a restart of deckhand.
+func recallAutoRestarts(ctx context.Context, st *store.Store, engine *alerts.Engine, now time.Time) error {
+	entries, err := st.AuditBy(ctx, autoRestartActor.Platform, autoRestartActor.UserID, now.Add(-engine.AutoRestartWindow()))
+	if err != nil {
+		return err
+	}
+	byContainer := map[[2]string][]time.Time{}
+	for _, e := range entries {
+		k := [2]string{e.Host, e.Target}
+		byContainer[k] = append(byContainer[k], e.At)
+	}
+	for k, at := range byContainer {
+		engine.RecallAutoRestarts(k[0], k[1], at)
+	}
+	return nil
+}
+
 // autoRestart performs one bounded automatic restart, audits it and
 // announces it in the alert.
 func (d *daemon) autoRestart(ctx context.Context, o alerts.RestartOrder) {
@@ -473,7 +497,7 @@ func (d *daemon) autoRestart(ctx context.Context, o alerts.RestartOrder) {
 	if err != nil {
 		result, detail = "error", err.Error()
 	}
-	_ = d.store.AddAudit(ctx, deckhand.AuditEntry{At: start, Actor: deckhand.Actor{Platform: "deckhand", UserID: "auto_restart", Name: "auto-restart", Role: deckhand.RoleOperator},
+	_ = d.store.AddAudit(ctx, deckhand.AuditEntry{At: start, Actor: autoRestartActor,
 		Action: deckhand.ActionRestart, Host: o.Host, Target: o.Container, Result: result, Detail: detail, Duration: d.now().Sub(start)})
 	d.log.Info("auto-restart", "host", o.Host, "container", o.Container, "attempt", o.Attempt, "err", err)
 	d.evalMu.Lock()
