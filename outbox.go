@@ -21,6 +21,10 @@ type OutboxItem struct {
 	LastError     string
 	CreatedAt     time.Time
 	SentAt        time.Time // zero until delivered
+	// SendingAt is when an earlier attempt started, zero when there was
+	// none: the platform may have the message already (see
+	// bot.Reconciler).
+	SendingAt time.Time
 	// Ref is the platform's reference of the message this notice should
 	// edit (the first message sent for the alert), empty for a new message.
 	Ref string

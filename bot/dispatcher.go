@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -27,8 +28,21 @@ type Sender interface {
 	Send(ctx context.Context, item deckhand.OutboxItem) (ref string, err error)
 }
 
+// Reconciler is a Sender that can tell whether an earlier attempt at an
+// item reached the platform after all: deckhand died between the
+// platform's answer and MarkSent, or the answer was lost. The dispatcher
+// records each attempt before it starts (MarkSending) and asks before
+// sending an item an attempt was made at, which closes the window in which
+// a crash duplicates a message. ref is the platform's message reference.
+type Reconciler interface {
+	Delivered(ctx context.Context, item deckhand.OutboxItem) (ref string, ok bool, err error)
+}
+
 // Outbox is the durable queue the dispatcher drains. *store.Store satisfies it.
 type Outbox interface {
+	// MarkSending records that an attempt at id starts now (only for a
+	// Reconciler's items: the next start asks it about them).
+	MarkSending(ctx context.Context, id int64, at time.Time) error
 	// DueOutbox returns the platform's unsent, not dead items whose next
 	// attempt is at or before now, oldest first, at most limit of them.
 	DueOutbox(ctx context.Context, platform string, now time.Time, limit int) ([]deckhand.OutboxItem, error)
@@ -237,9 +251,10 @@ func (w *worker) drain(ctx context.Context) (time.Duration, bool) {
 // the process dies in the few milliseconds between the platform's answer and
 // MarkSent (or when MarkSent keeps failing until a restart). Inside one
 // process a failed MarkSent is retried without sending again (unmarked).
-// Platforms that deduplicate can close the window entirely: Discord accepts a
-// nonce with enforce_nonce derived from the outbox ID; ntfy and Telegram have
-// no such mechanism.
+// Platforms that deduplicate or can be asked close the window entirely:
+// Discord accepts a nonce with enforce_nonce derived from the outbox ID, and
+// ntfy lists a topic's recent messages (a Reconciler); Telegram has no such
+// mechanism.
 func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Duration, bool) {
 	log := w.log.With("outbox_id", it.ID, "kind", string(it.Notice.Kind),
 		"host", it.Notice.Alert.Key.Host, "container", it.Notice.Alert.Key.Container)
@@ -250,6 +265,40 @@ func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Dura
 		}
 		delete(w.unmarked, it.ID)
 		return 0, false
+	}
+	if r, ok := w.sender.(Reconciler); ok {
+		if !it.SendingAt.IsZero() {
+			rctx, cancel := context.WithTimeout(ctx, w.d.opts.SendTimeout)
+			ref, found, err := r.Delivered(rctx, it)
+			cancel()
+			var perm Permanent
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return 0, true
+			case err != nil && errors.As(err, &perm):
+				// The platform will not say (no read access to the topic,
+				// its cache is off): at least once, then.
+				log.Warn("cannot tell whether an earlier attempt arrived; sending again", "err", err)
+			case err != nil:
+				return w.failed(ctx, it, log, fmt.Errorf("asking whether an earlier attempt arrived: %w", err))
+			case found:
+				if err := w.markSent(ctx, it.ID, ref); err != nil {
+					w.unmarked[it.ID] = ref
+					log.Error("recording a delivered notification, will retry", "err", err)
+					return w.d.opts.Poll, true
+				}
+				log.Info("an earlier attempt had arrived: recorded, not sent again", "ref", ref)
+				return 0, false
+			}
+		}
+		// Recorded first, so that after a crash the next start knows to ask.
+		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+		err := w.d.outbox.MarkSending(c, it.ID, w.d.opts.Now())
+		cancel()
+		if err != nil {
+			log.Error("recording a delivery attempt, will retry", "err", err)
+			return w.d.opts.Poll, true
+		}
 	}
 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.d.opts.SendTimeout)
@@ -274,7 +323,12 @@ func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Dura
 		// so it does not count; the item is retried on the next start.
 		return 0, true
 	}
+	return w.failed(ctx, it, log, err)
+}
 
+// failed records a failed attempt at it: paused for a rate limit,
+// dead-lettered when permanent or too often, else retried after a backoff.
+func (w *worker) failed(ctx context.Context, it deckhand.OutboxItem, log *slog.Logger, err error) (time.Duration, bool) {
 	now := w.d.opts.Now()
 	text := truncate(err.Error(), 500)
 	attempt := it.Attempts + 1

@@ -101,6 +101,17 @@ func (o *memOutbox) MarkSent(ctx context.Context, id int64, at time.Time, ref st
 	return nil
 }
 
+func (o *memOutbox) MarkSending(ctx context.Context, id int64, at time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	it, err := o.get(id)
+	if err != nil {
+		return err
+	}
+	it.SendingAt = at
+	return nil
+}
+
 func (o *memOutbox) MarkFailed(ctx context.Context, id int64, next time.Time, errText string, dead bool) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()

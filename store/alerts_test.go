@@ -231,6 +231,19 @@ func TestOutboxCycle(t *testing.T) {
 		t.Fatalf("DueOutbox = %v, %v", due, err)
 	}
 	row := due[0]
+	if !row.SendingAt.IsZero() {
+		t.Errorf("new row has SendingAt %v", row.SendingAt)
+	}
+	// An attempt is recorded before it starts, and read back after a crash.
+	if err := s.MarkSending(ctx, row.ID, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.DueOutbox(ctx, deckhand.PlatformDiscord, t0, 10); len(due) != 1 || !due[0].SendingAt.Equal(t0.Add(time.Second)) {
+		t.Errorf("after MarkSending: %+v", due)
+	}
+	if err := s.MarkSending(ctx, 9999, t0); !errors.Is(err, deckhand.ErrNotFound) {
+		t.Errorf("MarkSending(unknown) = %v, want ErrNotFound", err)
+	}
 
 	// A failure postpones the row.
 	if err := s.MarkFailed(ctx, row.ID, t0.Add(time.Minute), "429 retry_after 60", false); err != nil {

@@ -68,7 +68,7 @@ func (s *Store) DueOutbox(ctx context.Context, platform string, now time.Time, l
 	}
 	rows, err := s.r.QueryContext(ctx, `
 		SELECT o.id, o.platform, o.payload, CASE WHEN o.ref != '' THEN o.ref ELSE coalesce(m.ref, '') END,
-			o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.sent_at
+			o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.sent_at, o.sending_at
 		FROM outbox o LEFT JOIN message_refs m ON m.alert_id = o.alert_id AND m.platform = o.platform
 		WHERE o.platform = ? AND o.sent_at IS NULL AND o.dead = 0 AND o.next_attempt_at <= ?
 		ORDER BY o.id LIMIT ?`, platform, now.UnixMilli(), limit)
@@ -80,9 +80,9 @@ func (s *Store) DueOutbox(ctx context.Context, platform string, now time.Time, l
 	for rows.Next() {
 		var it deckhand.OutboxItem
 		var payload string
-		var next, created, sent sql.NullInt64
+		var next, created, sent, sending sql.NullInt64
 		if err := rows.Scan(&it.ID, &it.Platform, &payload, &it.Ref, &it.Attempts, &next, &it.LastError,
-			&created, &sent); err != nil {
+			&created, &sent, &sending); err != nil {
 			return nil, fmt.Errorf("due outbox: %w", err)
 		}
 		if err := json.Unmarshal([]byte(payload), &it.Notice); err != nil {
@@ -91,6 +91,7 @@ func (s *Store) DueOutbox(ctx context.Context, platform string, now time.Time, l
 		it.NextAttemptAt = fromMS(next)
 		it.CreatedAt = fromMS(created)
 		it.SentAt = fromMS(sent)
+		it.SendingAt = fromMS(sending)
 		out = append(out, it)
 	}
 	if err := rows.Err(); err != nil {
@@ -123,6 +124,22 @@ func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time, ref string
 			INSERT INTO message_refs (alert_id, platform, ref) VALUES (?, ?, ?)
 			ON CONFLICT (alert_id, platform) DO NOTHING`, alertID.Int64, platform, ref); err != nil {
 			return fmt.Errorf("mark sent %d: message ref: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// MarkSending (write) records that a delivery attempt starts now, before
+// the platform is asked: after a crash, DueOutbox says which rows the
+// platform may already have. deckhand.ErrNotFound when the row is unknown.
+func (s *Store) MarkSending(ctx context.Context, id int64, at time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET sending_at = ? WHERE id = ?`, at.UnixMilli(), id)
+		if err != nil {
+			return fmt.Errorf("mark sending %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("outbox row %d: %w", id, deckhand.ErrNotFound)
 		}
 		return nil
 	})

@@ -4,6 +4,7 @@
 package ntfy
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -137,13 +138,7 @@ func (s *Sender) Send(ctx context.Context, item deckhand.OutboxItem) (string, er
 		return "", bot.Permanent{Err: fmt.Errorf("ntfy: building the request: %w", err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "deckhand")
-	switch {
-	case s.cfg.Token != "":
-		req.Header.Set("Authorization", "Bearer "+s.cfg.Token)
-	case s.cfg.User != "":
-		req.SetBasicAuth(s.cfg.User, s.cfg.Password)
-	}
+	s.authorize(req)
 
 	resp, err := s.client.Do(req)
 	if err != nil {
@@ -185,6 +180,78 @@ func (s *Sender) Send(ctx context.Context, item deckhand.OutboxItem) (string, er
 	default:
 		return "", bot.Permanent{Err: apiErr}
 	}
+}
+
+func (s *Sender) authorize(req *http.Request) {
+	req.Header.Set("User-Agent", "deckhand")
+	switch {
+	case s.cfg.Token != "":
+		req.Header.Set("Authorization", "Bearer "+s.cfg.Token)
+	case s.cfg.User != "":
+		req.SetBasicAuth(s.cfg.User, s.cfg.Password)
+	}
+}
+
+// Delivered tells whether an earlier attempt at item reached the topic
+// after all (deckhand died between ntfy's answer and recording it, or the
+// answer was lost): ntfy keeps a topic's recent messages (its cache, 12 h
+// on ntfy.sh) and lists them to GET /<topic>/json?poll=1&since=<unix>. A
+// message published since the attempt began with the same title and text
+// is that attempt; its ID is returned. With the cache off nothing is
+// found, and the item is sent again. It implements bot.Reconciler.
+func (s *Sender) Delivered(ctx context.Context, item deckhand.OutboxItem) (string, bool, error) {
+	want := s.build(item)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout())
+	defer cancel()
+	u := s.cfg.server() + "/" + url.PathEscape(s.cfg.Topic) + "/json?poll=1&since=" +
+		strconv.FormatInt(item.SendingAt.Add(-time.Second).Unix(), 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", false, fmt.Errorf("ntfy: building the poll: %w", err)
+	}
+	s.authorize(req)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return "", false, fmt.Errorf("ntfy: poll: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		apiErr := &APIError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			after, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+			if !ok {
+				after = DefaultRetryAfter
+			}
+			return "", false, bot.RetryAfter{After: after, Err: apiErr}
+		case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout:
+			return "", false, apiErr
+		default:
+			// No read access to the topic (a publish-only token), or no
+			// such endpoint: it will not say, ever.
+			return "", false, bot.Permanent{Err: apiErr}
+		}
+	}
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 16<<20))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var m struct {
+			ID      string `json:"id"`
+			Event   string `json:"event"`
+			Title   string `json:"title"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(sc.Bytes(), &m) != nil || m.Event != "message" {
+			continue
+		}
+		if m.Title == want.Title && m.Message == want.Message {
+			return m.ID, true, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", false, fmt.Errorf("ntfy: poll: %w", err)
+	}
+	return "", false, nil
 }
 
 func (s *Sender) build(item deckhand.OutboxItem) publishRequest {

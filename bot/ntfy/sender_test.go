@@ -326,6 +326,13 @@ func (o *memOutbox) MarkSent(_ context.Context, id int64, at time.Time, ref stri
 	return nil
 }
 
+func (o *memOutbox) MarkSending(_ context.Context, id int64, at time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.items[id-1].SendingAt = at
+	return nil
+}
+
 func (o *memOutbox) MarkFailed(_ context.Context, id int64, next time.Time, errText string, dead bool) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -376,8 +383,11 @@ func TestDispatcherDeliversExactlyOnceThroughFaults(t *testing.T) {
 			t.Errorf("message %d is %q, want %s first: order kept", i, m.Title, hosts[i])
 		}
 	}
-	if got := srv.Requests(); got != 3+1+3 {
-		t.Errorf("%d requests, want 7 (3×500, 1×429, 3 deliveries)", got)
+	// The first attempt publishes; each later one first asks the topic
+	// whether an earlier one arrived, and that question meets the next
+	// two 500s and the 429.
+	if got := srv.Requests(); got != 3+1+1+3 {
+		t.Errorf("%d requests, want 8 (3×500, 1×429, a poll that finds nothing, 3 deliveries)", got)
 	}
 	for id := int64(1); id <= 3; id++ {
 		if ob.get(id).SentAt.IsZero() {
@@ -476,5 +486,92 @@ func TestTapEndToEnd(t *testing.T) {
 	defer mu.Unlock()
 	if !slices.Equal(tokens, []string{"a-tok-42"}) {
 		t.Errorf("callback tokens %v", tokens)
+	}
+}
+
+// Delivered finds an earlier attempt in the topic's cache by title and
+// text, and says why when the server will not tell.
+func TestDeliveredAsksTheTopic(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	s := newSender(t, srv, Config{}, nil, nil)
+	ctx := context.Background()
+	down := item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))
+	down.SendingAt = time.Now()
+	if _, found, err := s.Delivered(ctx, down); err != nil || found {
+		t.Fatalf("before any publish: found %v, %v", found, err)
+	}
+	id, err := s.Send(ctx, down)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, found, err := s.Delivered(ctx, down)
+	if err != nil || !found || ref != id {
+		t.Errorf("after the publish: ref %q found %v err %v, want %q", ref, found, err, id)
+	}
+	other := item(2, deckhand.NoticeRecovered, alert(deckhand.SeverityError, deckhand.AlertClosed))
+	other.SendingAt = time.Now()
+	if _, found, err := s.Delivered(ctx, other); err != nil || found {
+		t.Errorf("another notice: found %v, %v; want not found", found, err)
+	}
+	// Sent long before this attempt began: not this attempt.
+	late := down
+	late.SendingAt = time.Now().Add(time.Hour)
+	if _, found, _ := s.Delivered(ctx, late); found {
+		t.Error("a message from before the attempt counted as the attempt")
+	}
+
+	srv.RateLimitNext(1, "7")
+	var ra bot.RetryAfter
+	if _, _, err := s.Delivered(ctx, down); !errors.As(err, &ra) || ra.After != 7*time.Second {
+		t.Errorf("429: %v, want RetryAfter 7s", err)
+	}
+	srv.FailNext(1)
+	var perm bot.Permanent
+	if _, _, err := s.Delivered(ctx, down); err == nil || errors.As(err, &perm) {
+		t.Errorf("500: %v, want a transient error", err)
+	}
+	srv.RequireToken("tk_the_right_one")
+	if _, _, err := s.Delivered(ctx, down); !errors.As(err, &perm) {
+		t.Errorf("no read access: %v, want Permanent (the item is then sent again)", err)
+	}
+}
+
+// deckhand died after ntfy accepted a message and before the outbox
+// recorded it: the next start finds it in the topic and does not publish
+// it again.
+func TestDispatcherDoesNotResendWhatArrivedBeforeACrash(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	s := newSender(t, srv, Config{}, nil, nil)
+	ob := &memOutbox{dead: map[int64]bool{}}
+	for i, h := range []string{"nas", "pi"} {
+		a := alert(deckhand.SeverityError, deckhand.AlertOpen)
+		a.Key.Host = h
+		ob.items = append(ob.items, item(int64(i+1), deckhand.NoticeOpened, a))
+	}
+	// The crashed process: recorded the attempt at item 1, ntfy took it,
+	// then nothing more.
+	ob.items[0].SendingAt = time.Now()
+	first, err := s.Send(context.Background(), ob.items[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := bot.NewDispatcher(ob, []bot.Sender{s}, bot.DispatcherOptions{Poll: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	srv.WaitFor(t, 2, 10*time.Second)
+	time.Sleep(100 * time.Millisecond) // a wrong third publish would be out by now
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if msgs := srv.Messages(); len(msgs) != 2 || !strings.HasPrefix(msgs[1].Title, "pi/") {
+		t.Fatalf("messages %d (%v), want nas once, then pi", len(msgs), msgs)
+	}
+	if got := ob.get(1); got.SentAt.IsZero() || got.Ref != first {
+		t.Errorf("item 1: sent %v ref %q, want recorded with %q", got.SentAt, got.Ref, first)
+	}
+	if got := ob.get(2); got.SentAt.IsZero() || got.SendingAt.IsZero() {
+		t.Errorf("item 2: sent %v sending %v: the attempt must be recorded before it", got.SentAt, got.SendingAt)
 	}
 }

@@ -14,12 +14,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -257,6 +259,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	publishing := r.Method == http.MethodPost || r.Method == http.MethodPut
 	path := strings.TrimPrefix(r.URL.Path, "/")
+	if topic, ok := strings.CutSuffix(path, "/json"); ok && r.Method == http.MethodGet && !strings.Contains(topic, "/") {
+		s.poll(w, r, topic)
+		return
+	}
 	var p params
 	var e *Error
 	switch {
@@ -287,6 +293,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	_ = json.NewEncoder(w).Encode(m)
+}
+
+// poll answers GET /<topic>/json?poll=1&since=…: the topic's cached
+// messages as newline-delimited JSON, then the end of the response. since
+// is a Unix time in seconds (messages at or after it), "all", or absent
+// (none). Subscribing without poll=1 is not simulated.
+func (s *Server) poll(w http.ResponseWriter, r *http.Request, topic string) {
+	if e := s.authorize(r); e != nil {
+		writeError(w, *e)
+		return
+	}
+	if r.URL.Query().Get("poll") != "1" {
+		writeError(w, errNotFound)
+		return
+	}
+	var since int64 = math.MaxInt64
+	switch v := r.URL.Query().Get("since"); v {
+	case "all":
+		since = 0
+	case "":
+	default:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			writeError(w, Error{Code: 40008, HTTPCode: http.StatusBadRequest, Message: "invalid since parameter"})
+			return
+		}
+		since = n
+	}
+	s.mu.Lock()
+	var out []Message
+	for _, m := range s.msgs {
+		if m.Topic == topic && m.Time >= since {
+			out = append(out, m)
+		}
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
+	enc := json.NewEncoder(w)
+	for _, m := range out {
+		_ = enc.Encode(m)
+	}
 }
 
 // params is what a publish request asks for, whichever way it was sent.
