@@ -33,9 +33,8 @@ import (
 	"github.com/deckhand/deckhand/collector"
 	"github.com/deckhand/deckhand/commands"
 	"github.com/deckhand/deckhand/internal/fleet"
+	"github.com/deckhand/deckhand/internal/sshdtest"
 )
-
-const sshdPath = "/usr/sbin/sshd"
 
 // benchLatency measures, on the real Docker engine reached through a real
 // OpenSSH sshd, the time from `docker kill` to the ntfy notice produced by
@@ -49,8 +48,8 @@ func benchLatency(ctx context.Context, o benchOptions, rep *benchReport, stderr 
 		rep.skip(sec, "skipped ("+o.latencySkip+")")
 		return nil
 	}
-	if _, err := os.Stat(sshdPath); err != nil {
-		rep.skip(sec, "skipped: OpenSSH sshd not installed ("+sshdPath+")")
+	if _, err := os.Stat(sshdtest.SSHDPath); err != nil {
+		rep.skip(sec, "skipped: OpenSSH sshd not installed ("+sshdtest.SSHDPath+")")
 		return nil
 	}
 	if out, err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").Output(); err != nil || len(bytes.TrimSpace(out)) == 0 {
@@ -308,17 +307,9 @@ func startSSHD(ctx context.Context, dir string) (*benchSSHD, error) {
 	addr := ln.Addr().String()
 	ln.Close()
 	_, port, _ := net.SplitHostPort(addr)
-	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	conf := strings.Join([]string{
-		"Port " + port, "ListenAddress 127.0.0.1", "HostKey " + filepath.Join(dir, "host_key"),
-		"PidFile " + filepath.Join(dir, "sshd.pid"), "AuthorizedKeysFile " + filepath.Join(dir, "authorized_keys"),
-		"AllowUsers " + u.Username, "StrictModes no", "UsePAM no", "PasswordAuthentication no",
-		"KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "MaxStartups 100",
-		// SHLVL=1 keeps bash from reading this machine's ~/.bashrc for every
-		// command (a remote host's deckhand user has a plain shell setup);
-		// sshd keeps only the first SetEnv line.
-		"PrintMotd no", "UseDNS no", "SetEnv PATH=" + path + " SHLVL=1",
-	}, "\n") + "\n"
+	portN, _ := strconv.Atoi(port)
+	conf := strings.Join(sshdtest.Config{Port: portN, Dir: dir, HostKeyFile: filepath.Join(dir, "host_key"),
+		AuthorizedKeys: filepath.Join(dir, "authorized_keys"), User: u.Username}.Lines(), "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o600); err != nil {
 		return nil, err
 	}
@@ -331,7 +322,7 @@ func startSSHD(ctx context.Context, dir string) (*benchSSHD, error) {
 		return nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(sshdPath, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	cmd := exec.Command(sshdtest.SSHDPath, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start sshd: %w", err)

@@ -45,7 +45,60 @@ const SSHDPath = "/usr/sbin/sshd"
 // only when the service starts; a container or fresh CI machine may lack it.
 const privsepDir = "/run/sshd"
 
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+// Config is the sshd_config of a loopback sshd for tests and `deckhand
+// bench`: public key login for one user, no PAM, sessions with a fixed
+// PATH that never read the machine's dotfiles.
+type Config struct {
+	Port                        int
+	Dir                         string // PidFile lives here
+	HostKeyFile, AuthorizedKeys string
+	User                        string
+	Path                        string // the sessions' PATH; DefaultPath when empty
+	MaxSessions                 int    // sshd's default (10) when 0
+}
+
+// DefaultPath is the sessions' PATH unless Config.Path says otherwise.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Lines are the config file's lines.
+func (c Config) Lines() []string {
+	path := c.Path
+	if path == "" {
+		path = DefaultPath
+	}
+	lines := []string{
+		"Port " + strconv.Itoa(c.Port),
+		"ListenAddress 127.0.0.1",
+		"HostKey " + c.HostKeyFile,
+		"PidFile " + filepath.Join(c.Dir, "sshd.pid"),
+		"AuthorizedKeysFile " + c.AuthorizedKeys,
+		"AllowUsers " + c.User,
+		"StrictModes no",
+		"UsePAM no",
+		"PubkeyAuthentication yes",
+		"PasswordAuthentication no",
+		"KbdInteractiveAuthentication no",
+		"PermitRootLogin prohibit-password",
+		"MaxStartups 100",
+		"LoginGraceTime 30",
+		"PrintMotd no",
+		"UseDNS no",
+		"LogLevel VERBOSE",
+		// Sessions get PATH from sshd's compiled-in default otherwise,
+		// which may miss /usr/local/bin where docker can live. SHLVL: the
+		// session's shell is the login user's, and Debian's bash reads
+		// ~/.bashrc even for `ssh host command` when it is the top-level
+		// shell; a developer's or CI image's root dotfiles (pyenv's rehash
+		// waits up to a minute on a lock a killed session left) must not
+		// decide whether a command answers. One SetEnv line: sshd keeps
+		// only the first.
+		fmt.Sprintf("SetEnv %q SHLVL=1", "PATH="+path),
+	}
+	if c.MaxSessions > 0 {
+		lines = append(lines, "MaxSessions "+strconv.Itoa(c.MaxSessions))
+	}
+	return lines
+}
 
 // Required reports whether DECKHAND_REQUIRE_INTEGRATION asks for real parts.
 func Required() bool {
@@ -146,7 +199,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	path := opts.Path
 	if path == "" {
-		path = defaultPath
+		path = DefaultPath
 		if docker, err := exec.LookPath("docker"); err == nil {
 			if d, err := filepath.Abs(filepath.Dir(docker)); err == nil && !strings.Contains(":"+path+":", ":"+d+":") {
 				path = d + ":" + path
@@ -163,35 +216,8 @@ func Start(t testing.TB, opts Options) *Server {
 		s.Port = port
 		s.Addr = net.JoinHostPort(s.Host, strconv.Itoa(port))
 		s.config = filepath.Join(dir, "sshd_config")
-		cfg := []string{
-			"Port " + strconv.Itoa(port),
-			"ListenAddress 127.0.0.1",
-			"HostKey " + hostKeyFile,
-			"PidFile " + filepath.Join(dir, "sshd.pid"),
-			"AuthorizedKeysFile " + authKeys,
-			"AllowUsers " + u.Username,
-			"StrictModes no",
-			"UsePAM no",
-			"PubkeyAuthentication yes",
-			"PasswordAuthentication no",
-			"KbdInteractiveAuthentication no",
-			"PermitRootLogin prohibit-password",
-			"MaxSessions " + strconv.Itoa(maxSessions),
-			"MaxStartups 100",
-			"LoginGraceTime 30",
-			"PrintMotd no",
-			"UseDNS no",
-			"LogLevel VERBOSE",
-			// Sessions get PATH from sshd's compiled-in default otherwise,
-			// which may miss /usr/local/bin where docker can live. SHLVL:
-			// the session's shell is the login user's, and Debian's bash
-			// reads ~/.bashrc even for `ssh host command` when it is the
-			// top-level shell; a developer's or CI image's root dotfiles
-			// (pyenv's rehash waits up to a minute on a lock a killed
-			// session left) must not decide whether a command answers.
-			// One SetEnv line: sshd keeps only the first.
-			fmt.Sprintf("SetEnv %q SHLVL=1", "PATH="+path),
-		}
+		cfg := Config{Port: port, Dir: dir, HostKeyFile: hostKeyFile, AuthorizedKeys: authKeys,
+			User: u.Username, Path: path, MaxSessions: maxSessions}.Lines()
 		cfg = append(cfg, opts.ExtraConfig...)
 		if err := os.WriteFile(s.config, []byte(strings.Join(cfg, "\n")+"\n"), 0o600); err != nil {
 			t.Fatalf("sshdtest: write config: %v", err)
