@@ -33,17 +33,11 @@ func serveFleet(ctx context.Context, o benchOptions, dir string, stdin io.Reader
 		return err
 	}
 	defer f.Close()
-	if o.cpuProfile != "" {
-		pf, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	if err := fleet.WriteManifest(stdout, f.Manifest); err != nil {
 		return err
 	}
@@ -290,6 +284,23 @@ type fleetHooks struct {
 	memProfile string               // heap profile written after the steady cycles
 }
 
+// startCPUProfile writes a CPU profile to path until stop is called; with
+// no path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 func writeHeapProfile(path string) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -368,20 +379,12 @@ func benchFleet(ctx context.Context, o benchOptions, rep *benchReport, stderr io
 	}
 	defer child.stop()
 	hooks := fleetHooks{memProfile: o.memProfile, serverCPU: func() time.Duration { return procCPU(child.cmd.Process.Pid) }}
-	if o.cpuProfile != "" {
-		pf, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
+	stop, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
 	}
 	f, err := measureFleet(ctx, child.Manifest, o.concurrency, o.cycles, o.naiveHosts, hooks)
-	if o.cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
+	stop()
 	if err != nil {
 		return err
 	}
