@@ -160,6 +160,14 @@ func (s *Sender) Send(ctx context.Context, item deckhand.OutboxItem) (string, er
 		return ok.ID, nil
 	}
 
+	return "", statusError(resp, raw)
+}
+
+// statusError classifies a non-2xx answer: 429 → bot.RetryAfter
+// (Retry-After when present, else DefaultRetryAfter); 5xx and 408 →
+// transient; any other 4xx → bot.Permanent. raw is the body, which carries
+// ntfy's code and text when the server wrote it.
+func statusError(resp *http.Response, raw []byte) error {
 	apiErr := &APIError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
 	var e struct {
 		Code  int    `json:"code"`
@@ -174,11 +182,11 @@ func (s *Sender) Send(ctx context.Context, item deckhand.OutboxItem) (string, er
 		if !ok {
 			after = DefaultRetryAfter
 		}
-		return "", bot.RetryAfter{After: after, Err: apiErr}
+		return bot.RetryAfter{After: after, Err: apiErr}
 	case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout:
-		return "", apiErr
+		return apiErr
 	default:
-		return "", bot.Permanent{Err: apiErr}
+		return bot.Permanent{Err: apiErr}
 	}
 }
 
@@ -216,21 +224,10 @@ func (s *Sender) Delivered(ctx context.Context, item deckhand.OutboxItem) (strin
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		apiErr := &APIError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
-		switch {
-		case resp.StatusCode == http.StatusTooManyRequests:
-			after, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-			if !ok {
-				after = DefaultRetryAfter
-			}
-			return "", false, bot.RetryAfter{After: after, Err: apiErr}
-		case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout:
-			return "", false, apiErr
-		default:
-			// No read access to the topic (a publish-only token), or no
-			// such endpoint: it will not say, ever.
-			return "", false, bot.Permanent{Err: apiErr}
-		}
+		// A permanent answer means it will never say (a publish-only
+		// token cannot read the topic): the dispatcher then sends again.
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return "", false, statusError(resp, raw)
 	}
 	sc := bufio.NewScanner(io.LimitReader(resp.Body, 16<<20))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)

@@ -295,31 +295,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(m)
 }
 
-// poll answers GET /<topic>/json?poll=1&since=…: the topic's cached
-// messages as newline-delimited JSON, then the end of the response. since
-// is a Unix time in seconds (messages at or after it), "all", or absent
-// (none). Subscribing without poll=1 is not simulated.
+// poll answers GET /<topic>/json?poll=1: the topic's cached messages at
+// or after since as newline-delimited JSON, then the end of the response.
+// since follows the server: absent (all, when polling), "all", "none", a
+// Unix time in seconds or a duration back from now; a message ID is not
+// simulated (it is a bad request here). Subscribing without poll is not
+// simulated either.
 func (s *Server) poll(w http.ResponseWriter, r *http.Request, topic string) {
 	if e := s.authorize(r); e != nil {
 		writeError(w, *e)
 		return
 	}
-	if r.URL.Query().Get("poll") != "1" {
+	switch strings.ToLower(r.URL.Query().Get("poll")) {
+	case "1", "yes", "true":
+	default:
 		writeError(w, errNotFound)
 		return
 	}
-	var since int64 = math.MaxInt64
+	var since int64
 	switch v := r.URL.Query().Get("since"); v {
-	case "all":
-		since = 0
-	case "":
+	case "", "all":
+	case "none":
+		since = math.MaxInt64
 	default:
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			since = n
+		} else if d, err := time.ParseDuration(v); err == nil {
+			since = time.Now().Add(-d).Unix()
+		} else {
 			writeError(w, Error{Code: 40008, HTTPCode: http.StatusBadRequest, Message: "invalid since parameter"})
 			return
 		}
-		since = n
 	}
 	s.mu.Lock()
 	var out []Message

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +254,44 @@ func TestWaitForAndTap(t *testing.T) {
 	}
 	if got.Method != "POST" || got.URL.Query().Get("t") != "a+b" || got.Header.Get("X-A") != "1" || gotBody != "go" {
 		t.Errorf("tap sent %s %s %v %q", got.Method, got.URL, got.Header, gotBody)
+	}
+}
+
+// Polling follows the server's since rules: all by default when polling,
+// none, a Unix time, a duration back from now; anything else is a 400.
+func TestPollSince(t *testing.T) {
+	s := NewServer(t)
+	for _, topic := range []string{"alerts", "alerts", "other"} {
+		if r := do(t, s, http.MethodPost, "/"+topic, "hello", nil); r.status != http.StatusOK {
+			t.Fatalf("publish: %d", r.status)
+		}
+	}
+	poll := func(query string) (int, int) {
+		t.Helper()
+		resp, err := http.Get(s.URL + "/alerts/json?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.Count(string(raw), `"event":"message"`)
+	}
+	now := time.Now().Unix()
+	for _, tc := range []struct {
+		query        string
+		status, msgs int
+	}{
+		{"poll=1", 200, 2},
+		{"poll=1&since=all", 200, 2},
+		{"poll=1&since=none", 200, 0},
+		{"poll=1&since=" + strconv.FormatInt(now-60, 10), 200, 2},
+		{"poll=1&since=" + strconv.FormatInt(now+60, 10), 200, 0},
+		{"poll=1&since=1h", 200, 2},
+		{"poll=1&since=yesterday", 400, 0},
+		{"since=all", 404, 0}, // subscribing is not simulated
+	} {
+		if status, n := poll(tc.query); status != tc.status || n != tc.msgs {
+			t.Errorf("%s: %d with %d messages, want %d with %d", tc.query, status, n, tc.status, tc.msgs)
+		}
 	}
 }
