@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -11,10 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/deckhand/deckhand/internal/fleet"
 )
@@ -135,26 +136,18 @@ func scrape(ctx context.Context, url string) (up, collects float64, err error) {
 	if resp.StatusCode != http.StatusOK {
 		return 0, 0, fmt.Errorf("%s: %s", url, resp.Status)
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		name, value, ok := strings.Cut(line, " ")
-		if !ok || strings.HasPrefix(line, "#") {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
-			continue
-		}
-		switch {
-		case name == "deckhand_hosts_up":
-			up = v
-		case strings.HasPrefix(name, "deckhand_collects_total{"):
-			collects += v
-		}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", url, err)
 	}
-	return up, collects, sc.Err()
+	for _, m := range families["deckhand_hosts_up"].GetMetric() {
+		up = m.GetGauge().GetValue()
+	}
+	for _, m := range families["deckhand_collects_total"].GetMetric() {
+		collects += m.GetCounter().GetValue()
+	}
+	return up, collects, nil
 }
 
 func freePort() (int, error) {
