@@ -17,8 +17,8 @@ type UptimeSeries struct {
 }
 
 // NewUptimeSeries packs day (hourly buckets) and quarter (daily buckets),
-// each evenly spaced from its first bucket's Start, as store.Uptime
-// returns them. It copies what it keeps.
+// each evenly spaced by its first bucket's Width from its Start, as
+// store.UptimeEach hands them over. It copies what it keeps.
 func NewUptimeSeries(day, quarter []deckhand.UptimeBucket) UptimeSeries {
 	return UptimeSeries{day: pack(day), quarter: pack(quarter)}
 }
@@ -44,9 +44,6 @@ func pack(bs []deckhand.UptimeBucket) packedBuckets {
 		return packedBuckets{}
 	}
 	p := packedBuckets{start: bs[0].Start.UnixMilli(), width: bs[0].Width.Milliseconds(), ms: make([]uint32, 3*len(bs))}
-	if p.width <= 0 && len(bs) > 1 {
-		p.width = bs[1].Start.UnixMilli() - p.start
-	}
 	clamp := func(d time.Duration) uint32 { return uint32(min(max(d.Milliseconds(), 0), 1<<32-1)) }
 	for i, b := range bs {
 		p.ms[3*i], p.ms[3*i+1], p.ms[3*i+2] = clamp(b.Up), clamp(b.Down), clamp(b.Maintenance)

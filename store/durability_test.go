@@ -57,7 +57,7 @@ func checkFixture(t *testing.T, s *store.Store, alertID int64) {
 	if a, err := s.Audit(ctx, 10); err != nil || len(a) != 1 {
 		t.Errorf("audit = %v, %v", a, err)
 	}
-	up, err := s.Uptime(ctx, store.Res5m, t0, t0.Add(5*time.Minute))
+	up, err := storetest.Uptime(ctx, s, store.Res5m, t0, t0.Add(5*time.Minute))
 	if b := up[store.ContainerKey{Host: "nas", Container: "web"}]; err != nil || len(b) != 1 || b[0].Down != time.Minute {
 		t.Errorf("uptime = %v, %v", b, err)
 	}
@@ -238,7 +238,7 @@ func TestReadersNeverLocked(t *testing.T) {
 				case 2:
 					_, err = s.ActiveAlerts(ctx)
 				case 3:
-					_, err = s.Uptime(ctx, store.Res5m, t0, t0.Add(time.Hour))
+					_, err = storetest.Uptime(ctx, s, store.Res5m, t0, t0.Add(time.Hour))
 				}
 				if err != nil {
 					errc <- fmt.Errorf("reader %d: %w", r, err)

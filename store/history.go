@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -175,28 +174,17 @@ func (s *Store) RecordAvailability(ctx context.Context, at time.Time, span time.
 	})
 }
 
-// Uptime (read) returns the availability history of every container with
-// data between since and until at a resolution ("5m", "1h" or "1d").
+// UptimeEach (read) hands fn the availability history of every container
+// with data between since and until at a resolution ("5m", "1h" or "1d"),
+// one container at a time in host and container order, so that a caller
+// that packs or summarises the buckets never holds every container's at
+// once. The slice passed to fn is reused by the next call: fn must copy
+// what it keeps.
 //
 // Each container gets one bucket per slot from the slot holding since up to
 // until, in time order, gaps included (a gap has no time and Ratio -1), so
 // that the bars of all containers line up by time. Each bucket carries up to
 // three outages overlapping it.
-func (s *Store) Uptime(ctx context.Context, resolution string, since, until time.Time) (map[ContainerKey][]deckhand.UptimeBucket, error) {
-	out := make(map[ContainerKey][]deckhand.UptimeBucket)
-	err := s.UptimeEach(ctx, resolution, since, until, func(k ContainerKey, b []deckhand.UptimeBucket) {
-		out[k] = slices.Clone(b)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// UptimeEach is Uptime one container at a time, in host and container
-// order, so that a caller that packs or summarises the buckets never holds
-// every container's at once. The slice passed to fn is reused by the next
-// call: fn must copy what it keeps.
 func (s *Store) UptimeEach(ctx context.Context, resolution string, since, until time.Time, fn func(ContainerKey, []deckhand.UptimeBucket)) error {
 	width := ResolutionWidth(resolution)
 	if width == 0 {
