@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/collector"
@@ -25,49 +27,33 @@ func (a dockerActions) Stats(ctx context.Context, host string) ([]commands.Stat,
 	return out, nil
 }
 
-// alertActions acks through the engine (which decides the notice) and the
-// store (which persists both in one transaction).
-type alertActions struct{ d *daemon }
+// routerActor runs the monitor's automatic actions.
+//
+// TODO(intents): through the router's Act (lock, role, audit, refresh),
+// once it exists; until then the collector's restart plus an audit line,
+// as before the monitor package.
+type routerActor struct{ d *daemon }
 
-func (a alertActions) ActiveAlerts(ctx context.Context) ([]deckhand.Alert, error) {
-	return a.d.store.ActiveAlerts(ctx)
-}
-
-func (a alertActions) AddSilence(ctx context.Context, s deckhand.Silence) (int64, error) {
-	return a.d.store.AddSilence(ctx, s)
-}
-
-func (a alertActions) Ack(ctx context.Context, id int64, by string) (deckhand.Alert, error) {
-	d := a.d
-	d.evalMu.Lock()
-	defer d.evalMu.Unlock()
-	cur, err := d.store.Alert(ctx, id)
+func (a routerActor) Act(ctx context.Context, actor deckhand.Actor, action deckhand.Action, host, container string) error {
+	if action != deckhand.ActionRestart {
+		return fmt.Errorf("automatic %s: %w", action, deckhand.ErrNotWhitelisted)
+	}
+	start := time.Now()
+	err := a.d.coll.Restart(ctx, host, container)
+	result, detail := "ok", "automatic restart"
 	if err != nil {
-		return deckhand.Alert{}, err
+		result, detail = "error", err.Error()
 	}
-	acked, notice, err := d.engine.Ack(cur, by, d.now())
-	if err != nil {
-		return deckhand.Alert{}, err
-	}
-	var notices []deckhand.Notice
-	if notice != nil {
-		notices = append(notices, *notice)
-	}
-	if err := d.store.ApplyAlerts(ctx, []deckhand.Alert{acked}, notices, d.platforms); err != nil {
-		return deckhand.Alert{}, err
-	}
-	d.kick()
-	d.pageChanged()
-	return acked, nil
+	_ = a.d.store.AddAudit(ctx, deckhand.AuditEntry{At: start, Actor: actor, Action: action, Host: host,
+		Target: container, Result: result, Detail: detail, Duration: time.Since(start)})
+	return err
 }
 
-// announcer stores an announcement and shows it on the page at once.
-type announcer struct{ d *daemon }
+// kicker wakes the outbox's delivery workers, when there are any.
+type kicker struct{ d *daemon }
 
-func (a announcer) AddAnnouncement(ctx context.Context, an deckhand.Announcement) (int64, error) {
-	id, err := a.d.store.AddAnnouncement(ctx, an)
-	if err == nil {
-		a.d.pageChanged()
+func (k kicker) Kick() {
+	if k.d.disp != nil {
+		k.d.disp.Kick()
 	}
-	return id, err
 }
