@@ -256,4 +256,3 @@ func (d *daemon) run(ctx context.Context) error {
 	d.log.Info("deckhand stopped")
 	return err
 }
-
