@@ -31,7 +31,17 @@ func (m *Monitor) evaluate(ctx context.Context, snaps []deckhand.Snapshot) {
 		return
 	}
 	recent, _ := m.st.RecentAlerts(ctx, now.Add(-m.eng.Cooldown()), 200)
-	res := m.eng.Evaluate(alerts.Input{Now: now, Snapshots: snaps, Active: active, Silences: silences, Recent: recent})
+	intents, err := m.st.Intents(ctx)
+	if err != nil {
+		m.logErr(ctx, "read intents", err)
+		return
+	}
+	res := m.eng.Evaluate(alerts.Input{Now: now, Snapshots: snaps, Active: active, Silences: silences, Recent: recent, Intents: intents})
+	for _, i := range res.IntentsOver {
+		if err := m.st.DeleteIntent(ctx, i.Host, i.Container, i.At); err != nil {
+			m.logErr(ctx, "forget intent", err)
+		}
+	}
 	if len(res.Changed) > 0 || len(res.Notices) > 0 {
 		if err := m.st.ApplyAlerts(ctx, res.Changed, res.Notices, m.cfg.Platforms); err != nil {
 			m.logErr(ctx, "save alerts", err)
@@ -112,7 +122,7 @@ func (m *Monitor) wakeWorker(ctx context.Context) {
 }
 
 // autoRestartActor is who the audit log says did an automatic restart.
-var autoRestartActor = deckhand.Actor{Platform: "deckhand", UserID: "auto_restart", Name: "auto-restart", Role: deckhand.RoleAdmin}
+var autoRestartActor = deckhand.Actor{Platform: "deckhand", UserID: "auto_restart", Name: "auto-restart", Role: deckhand.RoleOperator}
 
 // AutoRestartActor is the actor of automatic restarts, for wiring.
 func AutoRestartActor() deckhand.Actor { return autoRestartActor }
@@ -145,7 +155,11 @@ func (m *Monitor) autoRestart(ctx context.Context, o alerts.RestartOrder) {
 	if m.actor == nil {
 		err = fmt.Errorf("automatic restart: no action path wired: %w", deckhand.ErrInvalidInput)
 	} else {
-		err = m.actor.Act(ctx, autoRestartActor, deckhand.ActionRestart, o.Host, o.Container)
+		target := o.ContainerID
+		if target == "" {
+			target = o.Container
+		}
+		err = m.actor.Act(ctx, autoRestartActor, deckhand.ActionRestart, o.Host, target)
 	}
 	m.log.Info("auto-restart", "host", o.Host, "container", o.Container, "attempt", o.Attempt, "err", err)
 	m.evalMu.Lock()

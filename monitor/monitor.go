@@ -48,6 +48,8 @@ type Store interface {
 	AddSilence(ctx context.Context, s deckhand.Silence) (int64, error)
 	AuditBy(ctx context.Context, platform, userID string, since time.Time) ([]deckhand.AuditEntry, error)
 	OutboxDepth(ctx context.Context) (map[string]int, error)
+	Intents(ctx context.Context) ([]deckhand.Intent, error)
+	DeleteIntent(ctx context.Context, host, container string, upTo time.Time) error
 	Prune(ctx context.Context, now time.Time) (store.PruneStats, error)
 }
 

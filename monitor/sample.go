@@ -24,9 +24,13 @@ func (m *Monitor) sampleAll(ctx context.Context) {
 	}
 	m.lastSample = now
 	m.evalMu.Unlock()
+	intents, err := m.st.Intents(ctx)
+	if err != nil {
+		m.logErr(ctx, "read intents", err)
+	}
 	var samples []store.Availability
 	for _, s := range m.snapshots() {
-		samples = append(samples, m.samplesOf(ctx, s, now)...)
+		samples = append(samples, m.samplesOf(ctx, s, now, intents)...)
 	}
 	if len(samples) == 0 {
 		return
@@ -36,7 +40,10 @@ func (m *Monitor) sampleAll(ctx context.Context) {
 	}
 }
 
-func (m *Monitor) samplesOf(ctx context.Context, s deckhand.Snapshot, now time.Time) []store.Availability {
+// samplesOf is one host's samples. A container stopped on purpose
+// through deckhand counts apart, like maintenance: it is neither up nor an
+// outage.
+func (m *Monitor) samplesOf(ctx context.Context, s deckhand.Snapshot, now time.Time, intents []deckhand.Intent) []store.Availability {
 	if s.Host.Status == deckhand.HostDisabled {
 		return nil
 	}
@@ -57,6 +64,7 @@ func (m *Monitor) samplesOf(ctx context.Context, s deckhand.Snapshot, now time.T
 		}
 		up := !hostDown && available(c)
 		_, maint := m.eng.InMaintenance(c.Host, c.ComposeProject, c.Name, now)
+		maint = maint || explained(intents, s.Host.Name, c)
 		out = append(out, store.Availability{Host: s.Host.Name, Container: c.Name, Up: up, Maintenance: maint})
 	}
 	return out
@@ -65,4 +73,13 @@ func (m *Monitor) samplesOf(ctx context.Context, s deckhand.Snapshot, now time.T
 // available reports whether the container serves its users as it should.
 func available(c deckhand.Container) bool {
 	return (c.State == c.Desired() || (c.Desired() == deckhand.StateRunning && c.Up())) && c.Health != deckhand.HealthUnhealthy
+}
+
+func explained(intents []deckhand.Intent, host string, c deckhand.Container) bool {
+	for _, i := range intents {
+		if i.Host == host && i.Container == c.Name && i.Explains(c, true) {
+			return true
+		}
+	}
+	return false
 }

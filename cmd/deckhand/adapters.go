@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/collector"
@@ -27,26 +25,12 @@ func (a dockerActions) Stats(ctx context.Context, host string) ([]commands.Stat,
 	return out, nil
 }
 
-// routerActor runs the monitor's automatic actions.
-//
-// TODO(intents): through the router's Act (lock, role, audit, refresh),
-// once it exists; until then the collector's restart plus an audit line,
-// as before the monitor package.
+// routerActor runs the monitor's automatic actions through the router,
+// which is built after the monitor (it needs the monitor for acks).
 type routerActor struct{ d *daemon }
 
 func (a routerActor) Act(ctx context.Context, actor deckhand.Actor, action deckhand.Action, host, container string) error {
-	if action != deckhand.ActionRestart {
-		return fmt.Errorf("automatic %s: %w", action, deckhand.ErrNotWhitelisted)
-	}
-	start := time.Now()
-	err := a.d.coll.Restart(ctx, host, container)
-	result, detail := "ok", "automatic restart"
-	if err != nil {
-		result, detail = "error", err.Error()
-	}
-	_ = a.d.store.AddAudit(ctx, deckhand.AuditEntry{At: start, Actor: actor, Action: action, Host: host,
-		Target: container, Result: result, Detail: detail, Duration: time.Since(start)})
-	return err
+	return a.d.router.Act(ctx, actor, action, host, container)
 }
 
 // kicker wakes the outbox's delivery workers, when there are any.

@@ -108,7 +108,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	}
 	d.router, err = commands.NewRouter(commands.Deps{
 		Inventory: d.store, Docker: dockerActions{d.coll}, Alerts: d.mon, Audit: d.store,
-		Hosts: d.store, Announcer: d.mon, Refresher: d.mon,
+		Hosts: d.store, Announcer: d.mon, Refresher: d.mon, Intents: d.store,
 	}, cfg.commandsConfig(cfg.buttonSecret(log, withBots)), commands.Options{Logger: log.With("part", "commands")})
 	if err != nil {
 		d.close()
