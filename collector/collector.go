@@ -48,6 +48,15 @@ func (h *hostConn) argv(args ...string) []string {
 	return append([]string{h.cfg.DockerPath}, args...)
 }
 
+// labelFilters are the host's Labels as docker filter arguments.
+func (h *hostConn) labelFilters() []string {
+	out := make([]string, 0, 2*len(h.cfg.Labels))
+	for _, l := range h.cfg.Labels {
+		out = append(out, "--filter", "label="+l)
+	}
+	return out
+}
+
 func (h *hostConn) run(ctx context.Context, args ...string) (result, error) {
 	return h.tr.Run(ctx, h.argv(args...), runOpts{Timeout: h.cfg.CommandTimeout})
 }
@@ -266,7 +275,7 @@ func (c *Collector) collect(ctx context.Context, h *hostConn, full bool, snap *d
 // still inspects everything, which bounds what a stale entry could hide.
 func (c *Collector) containers(ctx context.Context, h *hostConn, full bool) ([]deckhand.Container, error) {
 	name := h.cfg.Name
-	res, err := h.run(ctx, "ps", "-a", "--no-trunc", "--format", psFormat)
+	res, err := h.run(ctx, append([]string{"ps", "-a", "--no-trunc", "--format", psFormat}, h.labelFilters()...)...)
 	if err := classify("docker ps", name, h.cfg.DockerPath, res, err); err != nil {
 		return nil, err
 	}

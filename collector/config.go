@@ -65,6 +65,12 @@ type HostConfig struct {
 	KeepAlive      time.Duration // 15 s by default; negative disables
 	MaxSessions    int           // concurrent SSH sessions, 4 by default
 
+	// Labels narrows what deckhand sees of the host to the containers that
+	// carry every one of these labels ("key" or "key=value"), as docker's
+	// own `--filter label=…` does for ps and events: on an engine shared
+	// with others, deckhand watches, shows and acts on only its part.
+	Labels []string
+
 	Enabled bool
 }
 
@@ -104,6 +110,11 @@ func (h HostConfig) normalize() (HostConfig, error) {
 	// there would make the shell read an assignment.
 	if !reDockerPath.MatchString(h.DockerPath) || strings.HasPrefix(h.DockerPath, "-") {
 		return bad("docker_path %q must be a plain path", h.DockerPath)
+	}
+	for _, l := range h.Labels {
+		if key, _, _ := strings.Cut(l, "="); strings.TrimSpace(key) == "" || strings.ContainsAny(l, "\x00\r\n") {
+			return bad("labels entry %q is not key or key=value", l)
+		}
 	}
 	if h.ConnectTimeout <= 0 {
 		h.ConnectTimeout = DefaultConnectTimeout

@@ -62,6 +62,7 @@ type hostSection struct {
 	CommandTimeout       duration `toml:"command_timeout"`
 	KeepAlive            duration `toml:"keepalive"`
 	MaxSessions          int      `toml:"max_sessions"`
+	Labels               []string `toml:"labels"`
 	Enabled              *bool    `toml:"enabled"`
 }
 

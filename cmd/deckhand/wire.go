@@ -29,7 +29,7 @@ func (c *fileConfig) collectorHosts() []collector.HostConfig {
 			KeyFile: h.KeyFile, UseAgent: h.UseAgent, KnownHostsFile: h.KnownHosts,
 			AcceptUnknownHostKey: h.AcceptUnknownHostKey, DockerPath: h.DockerPath,
 			ConnectTimeout: h.ConnectTimeout.Duration, CommandTimeout: h.CommandTimeout.Duration,
-			KeepAlive: h.KeepAlive.Duration, MaxSessions: h.MaxSessions, Enabled: enabled,
+			KeepAlive: h.KeepAlive.Duration, MaxSessions: h.MaxSessions, Labels: h.Labels, Enabled: enabled,
 		})
 	}
 	return out
