@@ -82,7 +82,7 @@ type View struct {
 	Checking []string
 	Active   []deckhand.Alert // open problems; only incidents (deckhand.Alert.Incident) are shown
 	Recent   []deckhand.Alert // past incidents (closed), newest first
-	Uptime     map[ContainerKey]UptimeSeries
+	Uptime   map[ContainerKey]UptimeSeries
 	// Maintenance holds the containers currently in a maintenance window,
 	// with the window's public description.
 	Maintenance   map[ContainerKey]string
