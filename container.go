@@ -83,7 +83,13 @@ type Container struct {
 	ExitCode     int // from "Exited (137) …"; 0 otherwise
 	RestartCount int // from inspect when known; 0 otherwise
 	CreatedAt    time.Time
-	Ports        []Port
+	// StartedAt and FinishedAt are Docker's State.StartedAt and
+	// State.FinishedAt (zero when never started / never stopped): "since"
+	// on the page is the latest of the two, not when deckhand first saw
+	// the state.
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Ports      []Port
 	// Labels holds only the labels KeptLabel accepts. The collector shares
 	// one map between the snapshots of an unchanged container: read it,
 	// never write to it.
@@ -99,9 +105,6 @@ func labelTrue(v string) bool {
 	}
 	return false
 }
-
-// Monitored reports the homelab.monitor label.
-func (c Container) Monitored() bool { return labelTrue(c.Labels[LabelMonitor]) }
 
 // AutoRestart reports the homelab.auto_restart label.
 func (c Container) AutoRestart() bool { return labelTrue(c.Labels[LabelAutoRestart]) }
@@ -119,13 +122,23 @@ func (c Container) Desired() ContainerState {
 	return StateRunning
 }
 
-// Public reports whether the container appears on the status page:
-// homelab.public when set, otherwise whether it is monitored.
-func (c Container) Public() bool {
-	if v, ok := c.Labels[LabelPublic]; ok {
-		return labelTrue(v)
+// Since is when the container entered its current state as Docker tells
+// it: the last start while it runs, the last stop otherwise. Zero when
+// Docker did not say.
+func (c Container) Since() time.Time {
+	if c.State == StateRunning || c.State == StatePaused || c.State == StateRestarting {
+		if c.State == StateRestarting && c.FinishedAt.After(c.StartedAt) {
+			return c.FinishedAt
+		}
+		return c.StartedAt
 	}
-	return c.Monitored()
+	if !c.FinishedAt.IsZero() {
+		return c.FinishedAt
+	}
+	if c.State == StateCreated {
+		return c.CreatedAt
+	}
+	return time.Time{}
 }
 
 // Up reports whether the container is running (paused and restarting are not up).

@@ -55,8 +55,12 @@ func (e *Engine) autoRestart(res *Result, candidates []restartCandidate, now tim
 		if n > 0 && t.attempts[n-1].After(ref) {
 			ref = t.attempts[n-1]
 		}
-		if now.Sub(ref) < cfg.Backoff[min(n, len(cfg.Backoff)-1)] {
+		if wait := cfg.Backoff[min(n, len(cfg.Backoff)-1)]; now.Sub(ref) < wait {
+			res.wakeAt(ref.Add(wait), now)
 			continue
+		}
+		if n+1 < cfg.Max {
+			res.wakeAt(now.Add(cfg.Backoff[min(n+1, len(cfg.Backoff)-1)]), now)
 		}
 		t.attempts = append(t.attempts, now)
 		t.inflightAt = now

@@ -101,7 +101,6 @@ func (e *Engine) closeIntended(res *Result, k deckhand.AlertKey, a deckhand.Aler
 	} else {
 		a.Message = i.Phrase()
 	}
-	delete(e.cleared, k)
 	delete(e.last, k)
 	e.recent[k] = a
 	res.Changed = append(res.Changed, a)

@@ -446,8 +446,8 @@ func TestAck(t *testing.T) {
 
 func TestSelectExclude(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Select = []Selector{{Host: "nas", Name: "plex"}, {Project: "media*"}, {Host: "pi", Name: "*"}}
-	cfg.Exclude = []Selector{{Name: "*-tmp"}, {Host: "pi", Name: "watchtower"}}
+	cfg.Select = []deckhand.Selector{{Host: "nas", Name: "plex"}, {Project: "media*"}, {Host: "pi", Name: "*"}}
+	cfg.Exclude = []deckhand.Selector{{Name: "*-tmp"}, {Host: "pi", Name: "watchtower"}}
 	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -497,7 +497,8 @@ func TestDuplicateActiveAlertsCollapse(t *testing.T) {
 	}
 	k := ckey("jellyfin", deckhand.AlertContainerDown)
 	a := deckhand.Alert{Key: k, State: deckhand.AlertOpen, FirstSeenAt: t0, OpenedAt: t0, LastNotifiedAt: t0, Notifications: 1,
-		Severity: deckhand.SeverityError, Message: "nas/jellyfin is down (exited 137)"}
+		Severity: deckhand.SeverityError, Message: "nas/jellyfin is down (exited 137)",
+		Public: true, Condition: deckhand.ConditionDown}
 	a1, a2 := a, a
 	a1.ID, a2.ID = 9, 4
 	r := e.Evaluate(Input{Now: t0.Add(time.Minute), Active: []deckhand.Alert{a1, a2},

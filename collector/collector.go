@@ -268,7 +268,8 @@ func (c *Collector) collect(ctx context.Context, h *hostConn, full bool, snap *d
 // containers runs ps, then one inspect for the containers whose ps line is
 // new since the host's last collection (for every container when full).
 // A line seen again means nothing inspect reports has changed: ps shows
-// state, health, exit code and restarts in its Status text, and a
+// state, health, exit code and restarts in its Status text (so a start or
+// stop changes the line, and with it StartedAt / FinishedAt), and a
 // container's labels and image are fixed for its life. So a steady host
 // costs one command, nothing is decoded twice, and an unchanged container
 // shares its strings and labels with the previous snapshot. The full tier
@@ -381,9 +382,8 @@ func (c *Collector) inspect(ctx context.Context, h *hostConn, ids []string) (map
 
 // sameInspect reports whether a and b agree on everything inspect reports.
 func sameInspect(a, b deckhand.Container) bool {
-	return a.ImageID == b.ImageID && a.State == b.State && a.Health == b.Health &&
-		a.RestartCount == b.RestartCount && a.ExitCode == b.ExitCode && a.CreatedAt.Equal(b.CreatedAt) &&
-		maps.Equal(a.Labels, b.Labels)
+	return a.ImageID == b.ImageID && a.RestartCount == b.RestartCount && a.CreatedAt.Equal(b.CreatedAt) &&
+		a.StartedAt.Equal(b.StartedAt) && a.FinishedAt.Equal(b.FinishedAt) && maps.Equal(a.Labels, b.Labels)
 }
 
 // lineCache is a host's last collection: its containers, and which of them

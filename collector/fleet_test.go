@@ -242,13 +242,16 @@ func TestSteadyStateReusesConnection(t *testing.T) {
 		t.Errorf("after one change, the last command inspects %q, want app-02 alone: %s", inspected, lastCmd)
 	}
 	got := byName(snap.Containers)
-	if c := got["app-02"]; c.State != deckhand.StateExited || c.ExitCode != 137 || c.Labels[deckhand.LabelMonitor] != "true" {
+	if c := got["app-02"]; c.State != deckhand.StateExited || c.ExitCode != 137 || c.Labels[deckhand.LabelMonitor] != "true" || c.FinishedAt.IsZero() {
 		t.Errorf("app-02 after the kill: %s exit %d labels %v", c.State, c.ExitCode, c.Labels)
 	}
 	for _, old := range before {
 		now := got[old.Name]
 		if now.ID != old.ID || now.Host != h.name {
 			t.Errorf("%s: %+v", old.Name, now)
+		}
+		if now.StartedAt.IsZero() || (old.Name != "app-02" && !now.StartedAt.Equal(old.StartedAt)) {
+			t.Errorf("%s: StartedAt %v, was %v: Docker's start time must survive the line cache", old.Name, now.StartedAt, old.StartedAt)
 		}
 		shared := reflect.ValueOf(now.Labels).UnsafePointer() == reflect.ValueOf(old.Labels).UnsafePointer()
 		if want := old.Name != "app-02"; shared != want {

@@ -156,6 +156,9 @@ type Config struct {
 	Narrow map[deckhand.Role][]deckhand.Action
 	// LogTail is the default /logs line count (default 100, at most MaxLogTail).
 	LogTail int
+	// Watch is which containers are watched (alerts.Engine.Watchlist):
+	// /status lists only those that need attention.
+	Watch deckhand.Watchlist `toml:"-"`
 }
 
 // MaxLogTail is the most log lines /logs fetches.

@@ -59,7 +59,7 @@ func (m *Monitor) samplesOf(ctx context.Context, s deckhand.Snapshot, now time.T
 	}
 	out := make([]store.Availability, 0, len(ctrs))
 	for _, c := range ctrs {
-		if !c.Public() && !m.eng.Monitored(c) {
+		if !m.eng.Watchlist().Public(c) && !m.eng.Monitored(c) {
 			continue
 		}
 		up := !hostDown && available(c)

@@ -68,17 +68,24 @@ type View struct {
 	// Hosts: only Name, Status and LastCollectAt are ever shown; never
 	// addresses or LastError.
 	Hosts []deckhand.Host
-	// Containers: only those with Public() are shown.
+	// Containers: only those Watch.Public accepts are shown. Their
+	// "since" is Docker's (Container.Since).
 	Containers []deckhand.Container
-	Active     []deckhand.Alert // open problems; pending and closed ones are ignored
-	Recent     []deckhand.Alert // past incidents (closed), newest first
-	Uptime     map[ContainerKey]UptimeSeries
+	// Watch is the configured watchlist (alerts.Engine.Watchlist): which
+	// containers are public.
+	Watch deckhand.Watchlist
+	// Checking names the enabled hosts not collected yet since deckhand
+	// started: the store's status of them is the previous run's. They, and
+	// their containers, read "checking", and the banner is never
+	// "operational" while one is left. A host whose status is
+	// deckhand.HostUnknown reads "checking" without being named here.
+	Checking []string
+	Active   []deckhand.Alert // open problems; only incidents (deckhand.Alert.Incident) are shown
+	Recent   []deckhand.Alert // past incidents (closed), newest first
+	Uptime   map[ContainerKey]UptimeSeries
 	// Maintenance holds the containers currently in a maintenance window,
 	// with the window's public description.
-	Maintenance map[ContainerKey]string
-	// Since is when each container entered its current state; when missing
-	// the page derives it from the open alert or the last outage.
-	Since         map[ContainerKey]time.Time
+	Maintenance   map[ContainerKey]string
 	Announcements []deckhand.Announcement
 }
 

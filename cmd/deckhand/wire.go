@@ -89,10 +89,10 @@ func (c *fileConfig) alertsConfig() alerts.Config {
 		})
 	}
 	for _, s := range a.Select {
-		cfg.Select = append(cfg.Select, alerts.Selector(s))
+		cfg.Select = append(cfg.Select, deckhand.Selector(s))
 	}
 	for _, s := range a.Exclude {
-		cfg.Exclude = append(cfg.Exclude, alerts.Selector(s))
+		cfg.Exclude = append(cfg.Exclude, deckhand.Selector(s))
 	}
 	return cfg
 }
