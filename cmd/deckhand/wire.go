@@ -189,3 +189,8 @@ func (c *fileConfig) platforms() []string {
 	}
 	return out
 }
+
+// statusEnabled reports whether the status page (and its listener, which
+// also serves /metrics, /healthz and /hooks/ntfy) runs: on unless
+// [statuspage] enabled = false.
+func (c *fileConfig) statusEnabled() bool { return c.Status.Enabled == nil || *c.Status.Enabled }

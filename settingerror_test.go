@@ -1,0 +1,16 @@
+package deckhand
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestSettingError(t *testing.T) {
+	err := Invalid("alerts.cooldown", "want at least %s", "1s")
+	if got := err.Error(); got != "alerts.cooldown: want at least 1s" {
+		t.Errorf("Error() = %q", got)
+	}
+	if !errors.Is(err, ErrInvalidInput) {
+		t.Error("a SettingError is not ErrInvalidInput")
+	}
+}
