@@ -10,6 +10,9 @@ import "fmt"
 type SettingError struct {
 	Key string
 	Msg string
+	// Err is a further sentinel the error matches besides ErrInvalidInput
+	// (ErrNotWhitelisted for an unknown action), or nil.
+	Err error
 }
 
 // Invalid returns a *SettingError for key.
@@ -24,4 +27,9 @@ func (e *SettingError) Error() string {
 	return e.Key + ": " + e.Msg
 }
 
-func (e *SettingError) Unwrap() error { return ErrInvalidInput }
+func (e *SettingError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrInvalidInput, e.Err}
+	}
+	return []error{ErrInvalidInput}
+}

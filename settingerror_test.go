@@ -14,3 +14,10 @@ func TestSettingError(t *testing.T) {
 		t.Error("a SettingError is not ErrInvalidInput")
 	}
 }
+
+func TestSettingErrorWithSentinel(t *testing.T) {
+	err := &SettingError{Key: "commands.narrow.operator", Msg: "unknown action", Err: ErrNotWhitelisted}
+	if !errors.Is(err, ErrInvalidInput) || !errors.Is(err, ErrNotWhitelisted) {
+		t.Errorf("%v matches neither sentinel", err)
+	}
+}

@@ -169,12 +169,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every problem of the configuration, each prefixed with
-// the path of the offending key and wrapping deckhand.ErrInvalidInput.
+// Validate reports every problem of the configuration as a
+// *deckhand.SettingError named by its key in config.toml ("alerts.cooldown").
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("alerts.%s: %s: %w", key, fmt.Sprintf(format, args...), deckhand.ErrInvalidInput))
+		errs = append(errs, deckhand.Invalid("alerts."+key, format, args...))
 	}
 	for _, d := range []struct {
 		key string
@@ -222,6 +222,8 @@ func (c Config) Validate() error {
 			bad(key+".duration", "must be positive, e.g. \"30m\" (got %s)", w.Duration)
 		}
 	}
+	// TODO(rules): the selector moves to the root package as
+	// deckhand.Selector with its own Validate; call that here once it lands.
 	checkSelectors := func(list string, sels []Selector) {
 		for i, s := range sels {
 			key := fmt.Sprintf("%s[%d]", list, i)

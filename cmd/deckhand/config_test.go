@@ -73,7 +73,7 @@ func TestConfigErrors(t *testing.T) {
 		{"role as a number", local + "[discord.roles]\n\"1\" = 3\n",
 			`cfg.toml:5: discord.roles.1: want a string in quotes, got a number`},
 		{"syntax error", "[[hosts]\nname=\"a\"\n",
-			`cfg.toml:1: expected ']]' at the end of an array table`},
+			`cfg.toml:1: expected ']]' to close array table name`},
 		{"unset env var", "secret = \"${DECKHAND_TEST_UNSET_VAR}\"\n" + local,
 			`cfg.toml:1: secret: environment variable DECKHAND_TEST_UNSET_VAR is not set`},
 
@@ -117,7 +117,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative auto-restart max", local + "[alerts.auto_restart]\nmax = -1\n",
 			`cfg.toml:5: alerts.auto_restart.max: must not be negative (got -1)`},
 		{"bad role", local + "[telegram]\ntoken=\"1:aaaaaaaaaaaaaaaaaaaaaaaa\"\nalert_chat_id=-100\n[telegram.users]\n\"42\" = \"god\"\n",
-			`cfg.toml:8: telegram.users.42: unknown role "god" (viewer, operator, admin)`},
+			`cfg.toml:8: telegram.users.42: unknown role "god" (want viewer, operator or admin)`},
 		{"telegram user id overflows", local + "[telegram]\ntoken=\"1:aaaaaaaaaaaaaaaaaaaaaaaa\"\nalert_chat_id=-100\n[telegram.users]\n\"99999999999999999999\" = \"admin\"\n",
 			`cfg.toml:8: telegram.users.99999999999999999999: not a Telegram user ID (a number)`},
 		{"telegram token shape", local + "[telegram]\ntoken=\"t\"\nalert_chat_id=-100\n",
@@ -139,7 +139,7 @@ func TestConfigErrors(t *testing.T) {
 		{"discord id beyond 64 bits", local + "[discord]\ntoken=\"x\"\nguild_id=\"123456789012345678901\"\napplication_id=\"123456789012345678\"\nalert_channel_id=\"123456789012345678\"\n",
 			`cfg.toml:6: discord.guild_id: "123456789012345678901" is not a Discord ID (digits; enable Developer Mode and use Copy ID)`},
 		{"status page link", local + "[statuspage]\nlinks = [{label = \"Home\", url = \"javascript:alert(1)\"}]\n",
-			`cfg.toml:5: statuspage.links[0].url: "javascript:alert(1)" must be an http(s) URL or a path on this site`},
+			`cfg.toml:5: statuspage.links[0].url: "javascript:alert(1)" must be an http(s) or mailto: URL, or a path on this site`},
 		{"data directory missing", "data = \"/nonexistent/dir/x.db\"\n" + local,
 			`cfg.toml:1: data: directory /nonexistent/dir does not exist`},
 		{"several mistakes, in file order", "log_level = \"loud\"\n[collector]\nconcurrency = -1\n" + local + "[commands]\nlog_tail = -1\n",
@@ -156,7 +156,7 @@ func TestConfigErrors(t *testing.T) {
 			if got := err.Error(); got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
-			if strings.Contains(err.Error(), "main.") || strings.Contains(err.Error(), "toml:") {
+			if msg := err.Error(); strings.Contains(msg, "main.") || strings.Contains(msg, "struct field") || strings.Contains(msg, "invalid input") {
 				t.Errorf("message names Go internals: %s", err)
 			}
 		})

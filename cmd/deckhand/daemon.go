@@ -157,6 +157,9 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 		Logger:  log.With("part", "outbox"),
 		Metrics: d.metrics.NotificationSent,
 	})
+	if !cfg.statusEnabled() {
+		return d, nil
+	}
 	scfg := cfg.statusConfig()
 	scfg.Gatherer = d.reg
 	d.page, err = statuspage.New(scfg, log.With("part", "statuspage"))
@@ -207,38 +210,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // run serves until ctx ends, then shuts down in order: stop taking work,
 // let in-flight deliveries finish, close the store last.
 func (d *daemon) run(ctx context.Context) error {
-	ln := d.ln
-	if ln == nil {
-		var err error
-		if ln, err = net.Listen("tcp", d.cfg.Status.Listen); err != nil {
-			return fmt.Errorf("status page: %w", err)
-		}
-	}
-	d.log.Info("deckhand started", "hosts", len(d.hosts), "database", d.cfg.Data,
-		"status_page", "http://"+ln.Addr().String(), "notify", d.platforms)
-
-	mux := http.NewServeMux()
-	if d.cfg.Ntfy.Topic != "" {
-		_, role := d.cfg.ntfyConfig()
-		mux.Handle("/hooks/ntfy", ntfy.CallbackHandler(d.router.TokenHandler(role), d.log.With("part", "ntfy")))
-	}
-	mux.Handle("/", d.page.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
-
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("status page: %w", err)
+	if d.page != nil {
+		if err := d.serve(gctx, g); err != nil {
+			return err
 		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		d.page.Close() // ends /events streams, which Shutdown would wait for
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	})
+	} else {
+		d.log.Info("deckhand started", "hosts", len(d.hosts), "database", d.cfg.Data, "status_page", "off", "notify", d.platforms)
+	}
 	if len(d.senders) > 0 {
 		g.Go(func() error { return d.disp.Run(gctx) })
 	}
@@ -279,6 +258,42 @@ func (d *daemon) run(ctx context.Context) error {
 	err := g.Wait()
 	d.log.Info("deckhand stopped")
 	return err
+}
+
+// serve starts the status page's listener (with /metrics, /healthz and
+// /hooks/ntfy) in g until gctx ends.
+func (d *daemon) serve(gctx context.Context, g *errgroup.Group) error {
+	ln := d.ln
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", d.cfg.Status.Listen); err != nil {
+			return fmt.Errorf("status page: %w", err)
+		}
+	}
+	d.log.Info("deckhand started", "hosts", len(d.hosts), "database", d.cfg.Data,
+		"status_page", "http://"+ln.Addr().String(), "notify", d.platforms)
+
+	mux := http.NewServeMux()
+	if d.cfg.Ntfy.Topic != "" {
+		_, role := d.cfg.ntfyConfig()
+		mux.Handle("/hooks/ntfy", ntfy.CallbackHandler(d.router.TokenHandler(role), d.log.With("part", "ntfy")))
+	}
+	mux.Handle("/", d.page.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("status page: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		d.page.Close() // ends /events streams, which Shutdown would wait for
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	return nil
 }
 
 // cycle collects every enabled host (containers; images and volumes too
