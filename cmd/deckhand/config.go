@@ -430,8 +430,9 @@ func (c *fileConfig) validateOwn(bad func(string, string, ...any)) {
 	}
 	if host, port, err := net.SplitHostPort(c.Status.Listen); err != nil || strings.ContainsAny(host, " /") {
 		bad("statuspage.listen", "%q is not host:port (e.g. 127.0.0.1:8080)", c.Status.Listen)
-	} else if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		bad("statuspage.listen", "port %q is not 1..65535", port)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		// 0 is what net.Listen takes as "any free port" (tests, the bench).
+		bad("statuspage.listen", "port %q is not 0..65535", port)
 	}
 	if c.Ntfy.Actions && !c.statusEnabled() {
 		bad("ntfy.actions", "the buttons post to /hooks/ntfy on the status page's listener: set [statuspage] enabled = true")

@@ -103,7 +103,7 @@ func TestConfigErrors(t *testing.T) {
 		{"interval too short", "[collector]\ninterval = \"500ms\"\n" + local,
 			`cfg.toml:2: collector.interval: 500ms is too short: at least 1s`},
 		{"listen port out of range", "[statuspage]\nlisten = \"127.0.0.1:99999\"\n" + local,
-			`cfg.toml:2: statuspage.listen: port "99999" is not 1..65535`},
+			`cfg.toml:2: statuspage.listen: port "99999" is not 0..65535`},
 		{"listen without port", "[statuspage]\nlisten = \"localhost\"\n" + local,
 			`cfg.toml:2: statuspage.listen: "localhost" is not host:port (e.g. 127.0.0.1:8080)`},
 		{"selector pattern path.Match refuses", local + "[[alerts.select]]\nname = \"a[^-]*\"\n",
@@ -182,6 +182,19 @@ func TestCheckConfigRejectsWhatRunRejects(t *testing.T) {
 				t.Fatalf("check-config = %v, want %s:…%s", err, path, tt.want)
 			}
 		})
+	}
+}
+
+// TestConfigsOfTheBenchAndTestsStayValid: the shapes other code writes.
+func TestConfigsOfTheBenchAndTestsStayValid(t *testing.T) {
+	for _, raw := range []string{
+		local + "[statuspage]\nlisten = \"127.0.0.1:0\"\n",
+		local + "[statuspage]\nlisten = \"[::1]:8080\"\n",
+		local + "[statuspage]\nlisten = \":8080\"\n",
+	} {
+		if _, err := parseConfig("cfg.toml", []byte(raw)); err != nil {
+			t.Errorf("%q: %v", raw, err)
+		}
 	}
 }
 
