@@ -2,7 +2,6 @@ package deckhand
 
 import (
 	"errors"
-	"fmt"
 	"path"
 )
 
@@ -40,11 +39,11 @@ func (s Selector) Matches(c Container) bool {
 func (s Selector) Validate() error {
 	var errs []error
 	if s == (Selector{}) {
-		errs = append(errs, fmt.Errorf("empty selector: set host, name or project (name \"*\" matches every container): %w", ErrInvalidInput))
+		errs = append(errs, Invalid("", "empty selector: set host, name or project (name \"*\" matches every container)"))
 	}
 	for _, f := range []struct{ key, pattern string }{{"name", s.Name}, {"project", s.Project}} {
 		if _, err := path.Match(f.pattern, ""); err != nil {
-			errs = append(errs, fmt.Errorf("%s: bad pattern %q: %v: %w", f.key, f.pattern, err, ErrInvalidInput))
+			errs = append(errs, Invalid(f.key, "bad pattern %q: %v", f.pattern, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -148,12 +148,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every problem of the configuration, each prefixed with
-// the path of the offending key and wrapping deckhand.ErrInvalidInput.
+// Validate reports every problem of the configuration as a
+// *deckhand.SettingError named by its key in config.toml ("alerts.cooldown").
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("alerts.%s: %s: %w", key, fmt.Sprintf(format, args...), deckhand.ErrInvalidInput))
+		errs = append(errs, deckhand.Invalid("alerts."+key, format, args...))
 	}
 	for _, d := range []struct {
 		key string
@@ -207,7 +207,7 @@ func (c Config) Validate() error {
 	}{{"select", c.Select}, {"exclude", c.Exclude}} {
 		for i, sel := range l.sels {
 			if err := sel.Validate(); err != nil {
-				errs = append(errs, fmt.Errorf("alerts.%s[%d]: %w", l.key, i, err))
+				errs = append(errs, deckhand.Rekey(fmt.Sprintf("alerts.%s[%d]", l.key, i), err))
 			}
 		}
 	}

@@ -38,7 +38,7 @@ func TestValidate(t *testing.T) {
 			c.Maintenance = []MaintenanceWindow{{Name: "a", Schedule: "0 3 * * *", Duration: time.Hour}, {Name: "a", Schedule: "0 4 * * *", Duration: time.Hour}}
 		}, want: []string{`alerts.maintenance[1].name: "a" is already used by maintenance[0]`}},
 		{name: "empty selector", mod: func(c *Config) { c.Exclude = []deckhand.Selector{{Host: "nas"}, {}} }, want: []string{"alerts.exclude[1]: empty selector"}},
-		{name: "bad pattern", mod: func(c *Config) { c.Select = []deckhand.Selector{{Name: "web["}} }, want: []string{`alerts.select[0]: name: bad pattern "web["`}},
+		{name: "bad pattern", mod: func(c *Config) { c.Select = []deckhand.Selector{{Name: "web["}} }, want: []string{`alerts.select[0].name: bad pattern "web["`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

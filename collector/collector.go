@@ -89,18 +89,12 @@ func New(hosts []HostConfig, opts Options) (*Collector, error) {
 	if len(backoff) == 0 {
 		backoff = defaultBackoff
 	}
+	if err := errors.Join(opts.Validate(), ValidateHosts(hosts)); err != nil {
+		return nil, err
+	}
 	known := newKnownHostsCache()
-	var errs []error
 	for _, hc := range hosts {
-		hc, err := hc.normalize()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if _, dup := c.hosts[hc.Name]; dup {
-			errs = append(errs, fmt.Errorf("host %q is configured twice: %w", hc.Name, deckhand.ErrInvalidInput))
-			continue
-		}
+		hc = hc.WithDefaults()
 		h := &hostConn{cfg: hc}
 		if hc.Transport == TransportLocal {
 			h.tr = localTransport{}
@@ -109,9 +103,6 @@ func New(hosts []HostConfig, opts Options) (*Collector, error) {
 		}
 		c.hosts[hc.Name] = h
 		c.order = append(c.order, hc.Name)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
 	}
 	return c, nil
 }

@@ -590,3 +590,18 @@ func TestSummaryFrontPage(t *testing.T) {
 		t.Error("host page is not the full detail")
 	}
 }
+
+func TestConfigValidateNamesKeys(t *testing.T) {
+	cfg := Config{LogoURL: "ftp://x/logo.png", PublicURL: "/status",
+		Footer: []Link{{Label: "ok", URL: "/ok"}, {Label: " ", URL: "javascript:alert(1)"}}}
+	want := `statuspage.logo_url: "ftp://x/logo.png" must be an http(s) URL or a path on this site
+statuspage.footer[1].label: required: the text of the link
+statuspage.footer[1].url: "javascript:alert(1)" must be an http(s) or mailto: URL, or a path on this site
+statuspage.public_url: "/status" must be an absolute http(s) URL`
+	if err := cfg.Validate(); err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	if _, err := New(cfg, nil); err == nil {
+		t.Error("New accepted what Validate refuses")
+	}
+}

@@ -9,14 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/bot/discord/discordtest"
 	"github.com/deckhand/deckhand/commands"
 )
-
-// Tests in this package must not call t.Parallel: New(…APIBase…) rewrites
-// discordgo's package-level endpoints (see the package documentation).
 
 const (
 	token      = "test-token-abc"
@@ -559,5 +558,44 @@ func TestAutocomplete(t *testing.T) {
 	rs = h.fake.WaitResponses(t, it.ID, hasKind(discordtest.KindCallback), wait)
 	if len(rs[0].Choices) != 0 {
 		t.Errorf("an unmapped user got choices: %+v", rs[0].Choices)
+	}
+}
+
+// TestAPIBaseIsPerBot: two bots with their own base in one process each
+// reach their own server, and discordgo's endpoints keep pointing at
+// discord.com (they used to be rewritten by every New, for every bot).
+func TestAPIBaseIsPerBot(t *testing.T) {
+	before := discordgo.EndpointChannels
+	fakes := []*discordtest.Server{discordtest.NewServer(t, token), discordtest.NewServer(t, token)}
+	var bots []*Bot
+	for _, f := range fakes {
+		b, err := New(testConfig(f), &fakeRouter{}, Options{APIBase: f.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bots = append(bots, b)
+	}
+	for i, b := range bots {
+		if _, err := b.Send(context.Background(), alertItem(int64(80+i), deckhand.NoticeOpened, "")); err != nil {
+			t.Fatalf("bot %d: %v", i, err)
+		}
+		if n := len(fakes[i].Messages(testConfig(fakes[i]).AlertChannelID)); n != 1 {
+			t.Errorf("fake %d got %d messages, want 1", i, n)
+		}
+	}
+	if discordgo.EndpointChannels != before {
+		t.Errorf("discordgo.EndpointChannels rewritten to %q", discordgo.EndpointChannels)
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for _, base := range []string{"discord.com", "ftp://x", "https://u:p@proxy", "https://proxy/?a=b"} {
+		err := Options{APIBase: base}.Validate()
+		if err == nil || !strings.Contains(err.Error(), "discord.api_base: ") || !errors.Is(err, deckhand.ErrInvalidInput) {
+			t.Errorf("api_base %q: err = %v", base, err)
+		}
+	}
+	if err := (Options{APIBase: "https://proxy.example/discord/"}).Validate(); err != nil {
+		t.Error(err)
 	}
 }

@@ -256,6 +256,18 @@ func TestTokenNeverLogged(t *testing.T) {
 	}
 }
 
+// TestValidateReportsEveryMistake: all of them at once, each named by its
+// key in config.toml (it used to stop at the first).
+func TestValidateReportsEveryMistake(t *testing.T) {
+	c := Config{Topic: "a/b", Priority: map[deckhand.Severity]int{deckhand.SeverityError: 9}, Timeout: -time.Second}
+	want := `ntfy.topic: "a/b" must be 1 to 64 letters, digits, '-' or '_'
+ntfy.priority.error: 9 is out of range 1 (min) to 5 (urgent)
+ntfy.timeout: must not be negative`
+	if err := c.Validate(); err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	ok := Config{Topic: "alerts"}
 	for _, tc := range []struct {

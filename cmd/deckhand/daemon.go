@@ -90,7 +90,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.metrics = statuspage.NewMetrics(d.reg)
 	d.platforms = cfg.platforms()
-	if withBots {
+	if withBots && cfg.statusEnabled() {
 		scfg := cfg.statusConfig()
 		scfg.Gatherer = d.reg
 		if d.page, err = statuspage.New(scfg, log.With("part", "statuspage")); err != nil {
@@ -195,9 +195,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return d.run(ctx)
 }
 
-// run serves until ctx ends, then shuts down in order: stop taking work,
-// let in-flight deliveries finish, close the store last.
-func (d *daemon) run(ctx context.Context) error {
+// serve runs the status page's listener (with /metrics, /healthz and
+// /hooks/ntfy) in g until gctx ends.
+func (d *daemon) serve(gctx context.Context, g *errgroup.Group) error {
 	ln := d.ln
 	if ln == nil {
 		var err error
@@ -215,8 +215,6 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	mux.Handle("/", d.page.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
-
-	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("status page: %w", err)
@@ -230,6 +228,18 @@ func (d *daemon) run(ctx context.Context) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
+	return nil
+}
+
+// run serves until ctx ends, then shuts down in order: stop taking work,
+// let in-flight deliveries finish, close the store last.
+func (d *daemon) run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	if d.page == nil {
+		d.log.Info("deckhand started", "hosts", len(d.hosts), "database", d.cfg.Data, "status_page", "off", "notify", d.platforms)
+	} else if err := d.serve(gctx, g); err != nil {
+		return err
+	}
 	if len(d.senders) > 0 {
 		g.Go(func() error { return d.disp.Run(gctx) })
 	}
