@@ -66,9 +66,6 @@ type Config struct {
 	Select []Selector `toml:"select"`
 	// Exclude lists containers never monitored, whatever their labels.
 	Exclude []Selector `toml:"exclude"`
-	// Location is the zone of the clock times in notice texts ("since
-	// 14:02"); nil keeps the zone of the times the caller passes.
-	Location *time.Location `toml:"-"`
 }
 
 // AutoRestartConfig bounds automatic restarts of containers labelled

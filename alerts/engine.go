@@ -404,7 +404,7 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 				}
 			case n >= e.cfg.RestartLoopCount:
 				conds[loopKey] = condition{
-					message:  fmt.Sprintf("%s/%s is in a restart loop (%d+ restarts in %s)", host, c.Name, n, humanDuration(e.cfg.RestartLoopWindow)),
+					message:  fmt.Sprintf("%s/%s is in a restart loop (%d+ restarts in %s)", host, c.Name, n, deckhand.HumanDuration(e.cfg.RestartLoopWindow)),
 					severity: deckhand.SeverityError, project: t.project,
 				}
 			case loopActive && n > 0:
@@ -492,10 +492,10 @@ func (e *Engine) observeRestarts(t *tracked, c deckhand.Container, now time.Time
 func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bool, c condition, cond bool,
 	now time.Time, silences []deckhand.Silence) {
 	before := a
-	notify := func(kind deckhand.NoticeKind, text string) {
+	notify := func(kind deckhand.NoticeKind) {
 		a.LastNotifiedAt = now
 		a.Notifications++
-		res.Notices = append(res.Notices, deckhand.Notice{Kind: kind, Alert: a, Text: text, At: now})
+		res.Notices = append(res.Notices, deckhand.Notice{Kind: kind, Alert: a, At: now})
 	}
 	switch {
 	case cond:
@@ -530,10 +530,10 @@ func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bo
 			switch {
 			case !notifiedOpening(a):
 				if a.LastNotifiedAt.IsZero() || since >= e.cfg.Cooldown {
-					notify(deckhand.NoticeOpened, openedText(a, e.cfg.Location))
+					notify(deckhand.NoticeOpened)
 				}
 			case e.cfg.Repeat > 0 && since >= max(e.cfg.Repeat, e.cfg.Cooldown):
-				notify(deckhand.NoticeReminder, reminderText(a, now))
+				notify(deckhand.NoticeReminder)
 			}
 		}
 	case !has:
@@ -553,7 +553,7 @@ func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bo
 		delete(e.cleared, k)
 		a.State, a.ClosedAt = deckhand.AlertClosed, since
 		if notifiedOpening(a) {
-			notify(deckhand.NoticeRecovered, recoveredText(a))
+			notify(deckhand.NoticeRecovered)
 		}
 	}
 	if a.State == deckhand.AlertClosed {
@@ -586,5 +586,5 @@ func (e *Engine) Ack(a deckhand.Alert, by string, now time.Time) (deckhand.Alert
 	e.mu.Lock()
 	e.last[a.Key] = a
 	e.mu.Unlock()
-	return a, &deckhand.Notice{Kind: deckhand.NoticeAcked, Alert: a, Text: ackedText(a), At: now}, nil
+	return a, &deckhand.Notice{Kind: deckhand.NoticeAcked, Alert: a, At: now}, nil
 }
