@@ -20,13 +20,14 @@ import (
 // bot.RetryAfter, a rejection as bot.Permanent.
 func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error) {
 	n := item.Notice
-	text, plainLen := renderNotice(n)
+	msg := b.renderer.Render(n)
+	text, plainLen := renderNotice(msg)
 	if plainLen > maxText {
 		return "", bot.Permanent{Err: fmt.Errorf("telegram: notice renders to %d characters: %w", plainLen, deckhand.ErrInvalidInput)}
 	}
 	kb := noKeyboard()
-	if wantsButtons(n.Kind) && n.Alert.ID != 0 {
-		if k := keyboard(b.router.AlertButtons(n.Alert)); k != nil {
+	if len(msg.Actions) > 0 {
+		if k := keyboard(b.router.AlertButtons(n.Alert, msg.Actions)); k != nil {
 			kb = k
 		}
 	}
@@ -61,10 +62,8 @@ func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error
 	if len(kb.InlineKeyboard) > 0 {
 		params.ReplyMarkup = kb
 	}
-	if n.Kind == deckhand.NoticeRecovered || n.Kind == deckhand.NoticeAcked {
-		// Good news need not buzz anyone's phone.
-		params.DisableNotification = true
-	}
+	// Good news need not buzz anyone's phone.
+	params.DisableNotification = msg.Quiet
 	m, err := b.api.SendMessage(ctx, params)
 	if err != nil {
 		return "", b.failed(chatID, err)
