@@ -40,7 +40,8 @@ func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error
 		if err := b.limit.wait(ctx, chatID); err != nil {
 			return "", err
 		}
-		_, err := b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: chatID, MessageID: msgID, Text: text, ParseMode: models.ParseModeHTML, ReplyMarkup: kb})
+		_, err := b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: chatID, MessageID: msgID, Text: text, ParseMode: models.ParseModeHTML,
+			ReplyMarkup: kb, LinkPreviewOptions: noPreview()})
 		switch {
 		case err == nil:
 			return item.Ref, nil
@@ -58,7 +59,7 @@ func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error
 	if err := b.limit.wait(ctx, chatID); err != nil {
 		return "", err
 	}
-	params := &tgbot.SendMessageParams{ChatID: chatID, Text: text, ParseMode: models.ParseModeHTML}
+	params := &tgbot.SendMessageParams{ChatID: chatID, Text: text, ParseMode: models.ParseModeHTML, LinkPreviewOptions: noPreview()}
 	if len(kb.InlineKeyboard) > 0 {
 		params.ReplyMarkup = kb
 	}
@@ -78,4 +79,11 @@ func (b *Bot) failed(chatID int64, err error) error {
 		b.limit.block(chatID, d)
 	}
 	return b.classify(err)
+}
+
+// noPreview keeps the status page link from unfolding into a preview card
+// under every alert.
+func noPreview() *models.LinkPreviewOptions {
+	off := true
+	return &models.LinkPreviewOptions{IsDisabled: &off}
 }
