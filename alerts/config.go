@@ -266,3 +266,7 @@ func inList(list []string, v string) bool {
 	}
 	return false
 }
+
+// Cooldown is the least time between two notifications of one alert: how
+// far back a caller must hand the engine recently closed alerts.
+func (e *Engine) Cooldown() time.Duration { return e.cfg.Cooldown }

@@ -30,6 +30,9 @@ type Input struct {
 	// engine remembers the ones it closed itself; passing them from the
 	// store lets a flap right after deckhand restarts re-open the same alert.
 	Recent []deckhand.Alert
+	// Intents holds the deliberate actions through deckhand (the store's
+	// intents): a container one explains raises no alert (see intents.go).
+	Intents []deckhand.Intent
 }
 
 // Result is what the caller must persist and do, in one transaction for
@@ -43,6 +46,9 @@ type Result struct {
 	Changed  []deckhand.Alert
 	Notices  []deckhand.Notice
 	Restarts []RestartOrder // automatic restarts to perform now
+	// IntentsOver holds the intents whose container was seen in a state
+	// they do not explain: delete each (store.DeleteIntent up to its At).
+	IntentsOver []deckhand.Intent
 }
 
 // RestartOrder asks the caller to restart one container and to report the
@@ -66,6 +72,7 @@ type Engine struct {
 	recent     map[deckhand.AlertKey]deckhand.Alert // closed within Cooldown
 	last       map[deckhand.AlertKey]deckhand.Alert // latest view of each active alert
 	recalled   map[[2]string][]time.Time            // host, container → auto-restarts before a restart of deckhand
+	intents    intentBook
 }
 
 // tracked is what the engine remembers about one monitored container between
@@ -239,6 +246,7 @@ func (e *Engine) Evaluate(in Input) Result {
 	}
 	clear(e.last)
 
+	res.IntentsOver = e.judgeIntents(in)
 	conds := map[deckhand.AlertKey]condition{}
 	scopes := map[string]hostScope{}
 	var candidates []restartCandidate
@@ -288,6 +296,9 @@ func (e *Engine) Evaluate(in Input) Result {
 			if has {
 				e.last[k] = a
 			}
+			continue
+		}
+		if has && e.closeIntended(&res, k, a, now) {
 			continue
 		}
 		c, cond := conds[k]
@@ -349,7 +360,7 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 			c.Host = host
 		}
 		present[c.Name] = true
-		if !e.Monitored(c) {
+		if !e.Monitored(c) || e.intended(host, c.Name) {
 			delete(mem, c.Name)
 			continue
 		}
@@ -447,7 +458,7 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 		if present[name] {
 			continue
 		}
-		if t.desired != deckhand.StateRunning {
+		if t.desired != deckhand.StateRunning || e.intended(host, name) {
 			delete(mem, name)
 			continue
 		}
@@ -456,7 +467,7 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 	// After a restart of deckhand the memory is empty: an open down alert
 	// of a container that is still absent stays down.
 	for k, a := range active {
-		if k.Host == host && k.Kind == deckhand.AlertContainerDown && !present[k.Container] && mem[k.Container] == nil {
+		if k.Host == host && k.Kind == deckhand.AlertContainerDown && !present[k.Container] && mem[k.Container] == nil && !e.intended(host, k.Container) {
 			missing(k.Container, a.Project)
 		}
 	}

@@ -25,6 +25,7 @@ type sim struct {
 	notices  []deckhand.Notice
 	restarts []RestartOrder
 	silences []deckhand.Silence
+	intents  []deckhand.Intent // the store's intents table
 	// rebuildCheck evaluates every input a second time on a fresh engine
 	// and on the same engine after persisting: neither may notify again.
 	rebuildCheck bool
@@ -61,7 +62,7 @@ func (s *sim) recent() []deckhand.Alert {
 }
 
 func (s *sim) input(snaps []deckhand.Snapshot) Input {
-	return Input{Now: s.now, Snapshots: snaps, Active: s.active(), Silences: s.silences}
+	return Input{Now: s.now, Snapshots: snaps, Active: s.active(), Silences: s.silences, Intents: slices.Clone(s.intents)}
 }
 
 // eval runs one evaluation at s.now and persists its result.
@@ -124,6 +125,11 @@ func (s *sim) apply(r Result) {
 		s.notices = append(s.notices, n)
 	}
 	s.restarts = append(s.restarts, r.Restarts...)
+	for _, over := range r.IntentsOver { // as store.DeleteIntent does
+		s.intents = slices.DeleteFunc(s.intents, func(i deckhand.Intent) bool {
+			return i.Host == over.Host && i.Container == over.Container && !i.At.After(over.At)
+		})
+	}
 }
 
 // activeFor returns the active alert of a key, if any.

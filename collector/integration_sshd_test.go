@@ -285,3 +285,40 @@ func TestIntegrationSSHReconnect(t *testing.T) {
 		t.Errorf("Handshakes() = %d after a reconnect, want at least 2", got)
 	}
 }
+
+// TestIntegrationSSHHungCommand runs against an sshd whose every session is
+// `sleep 1000` through ForceCommand: OpenSSH refuses signals to a forced
+// command and keeps the channel open while it lives, so the session never
+// ends by itself. The command must still be abandoned at its timeout, the
+// host marked timeout, and the next command must not wait behind it.
+func TestIntegrationSSHHungCommand(t *testing.T) {
+	dockertest.Require(t)
+	srv := sshdtest.Start(t, sshdtest.Options{ExtraConfig: []string{"ForceCommand sleep 1000"}})
+	hc := sshConfig(srv)
+	hc.CommandTimeout = time.Second
+	hc.MaxSessions = 1
+	c := newCollector(t, hc)
+	for i := range 3 {
+		done := make(chan deckhand.Snapshot, 1)
+		go func() { done <- c.Collect(context.Background(), sshHost, false) }()
+		select {
+		case snap := <-done:
+			if !errors.Is(snap.Err, deckhand.ErrTimeout) || snap.Host.Status != deckhand.HostTimeout {
+				t.Fatalf("collect %d: err %v, status %s; want a timeout", i+1, snap.Err, snap.Host.Status)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("collect %d still waiting for a hung command after 30s (command timeout 1s)", i+1)
+		}
+	}
+	// Cancelling ends an events stream on the same hung host too.
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan error, 1)
+	go func() { ended <- c.Events(ctx, sshHost, func(collector.Event) {}) }()
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	select {
+	case <-ended:
+	case <-time.After(30 * time.Second):
+		t.Fatal("events stream on a hung host did not end after cancel")
+	}
+}

@@ -402,7 +402,7 @@ func (t *sshTransport) session(ctx context.Context) (*ssh.Session, *ssh.Client, 
 		if err != nil {
 			return nil, nil, err
 		}
-		s, err := client.NewSession()
+		s, err := t.newSession(ctx, client)
 		if err == nil {
 			return s, client, nil
 		}
@@ -423,7 +423,7 @@ func (t *sshTransport) Run(ctx context.Context, argv []string, opt runOpts) (res
 	}
 	defer func() { <-t.sem }()
 
-	s, _, err := t.session(ctx)
+	s, client, err := t.session(ctx)
 	if err != nil {
 		return result{}, timeoutOr(ctx, opt.Timeout, err)
 	}
@@ -438,18 +438,68 @@ func (t *sshTransport) Run(ctx context.Context, argv []string, opt runOpts) (res
 	if err := s.Start(QuoteArgv(argv)); err != nil {
 		return result{}, timeoutOr(ctx, opt.Timeout, fmt.Errorf("ssh exec: %v: %w", err, deckhand.ErrUnreachable))
 	}
-	// On timeout, ask the remote side to stop the command; closing the
-	// channel frees the session slot even when it does not.
-	stop := context.AfterFunc(ctx, func() {
-		_ = s.Signal(ssh.SIGKILL)
-		s.Close()
-	})
-	err = s.Wait()
-	if !stop() {
+	err = t.wait(ctx, s, client)
+	if ctx.Err() != nil {
 		return result{}, fmt.Errorf("no answer within %s: %w", opt.Timeout, deckhand.ErrTimeout)
 	}
 	res := result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Truncated: stdout.truncated}
 	return sessionResult(res, err)
+}
+
+// abandonGrace is how long a command that outlived its context may take to
+// end once it was told to; then its connection is dropped.
+const abandonGrace = 500 * time.Millisecond
+
+// wait waits for the session's command, or for ctx. When ctx ends first, the
+// remote side is asked to stop the command and the channel is closed. sshd
+// keeps a session's channel open while its command lives and refuses
+// signals to a forced command (ForceCommand), so Session.Wait may never
+// return: after abandonGrace the whole connection is dropped, which ends
+// every wait on it. A hung host costs its own timeout, never more.
+func (t *sshTransport) wait(ctx context.Context, s *ssh.Session, client *ssh.Client) error {
+	waited := make(chan error, 1)
+	go func() { waited <- s.Wait() }()
+	select {
+	case err := <-waited:
+		return err
+	case <-ctx.Done():
+	}
+	_ = s.Signal(ssh.SIGKILL)
+	s.Close()
+	grace := time.NewTimer(abandonGrace)
+	defer grace.Stop()
+	select {
+	case err := <-waited:
+		return err
+	case <-grace.C:
+		t.drop(client, errors.New("a command did not end after its timeout"))
+		return ctx.Err()
+	}
+}
+
+// newSession opens a session within ctx. Opening a channel waits for the
+// server's confirmation, which a wedged sshd never sends: the connection
+// is dropped rather than waited on.
+func (t *sshTransport) newSession(ctx context.Context, client *ssh.Client) (*ssh.Session, error) {
+	type opened struct {
+		s   *ssh.Session
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		s, err := client.NewSession()
+		ch <- opened{s, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.s, o.err
+	case <-ctx.Done():
+		t.drop(client, errors.New("no session opened within the command timeout"))
+		if o := <-ch; o.s != nil {
+			o.s.Close()
+		}
+		return nil, fmt.Errorf("open session: %w", deckhand.ErrTimeout)
+	}
 }
 
 func sessionResult(res result, err error) (result, error) {

@@ -224,7 +224,7 @@ func (r *Router) alertButton(ctx context.Context, c *call, op, ref string) (Repl
 	if err := checkProtected(c, ct); err != nil {
 		return Reply{}, err
 	}
-	if err := r.runAction(ctx, deckhand.ActionRestart, h.Name, ct); err != nil {
+	if err := r.runAction(ctx, c, h.Name, ct); err != nil {
 		return Reply{}, err
 	}
 	return Reply{Text: fmt.Sprintf("Restarted **%s/%s** for alert #%d (by %s).", h.Name, ct.Name, a.ID, display(c.actor.String()))}, nil
@@ -267,7 +267,7 @@ func (r *Router) confirmButton(ctx context.Context, c *call, op, id string) (Rep
 	if err := checkProtected(c, ct); err != nil {
 		return Reply{}, err
 	}
-	if err := r.runAction(ctx, p.action, h.Name, ct); err != nil {
+	if err := r.runAction(ctx, c, h.Name, ct); err != nil {
 		return Reply{}, err
 	}
 	return Reply{Text: fmt.Sprintf("%s **%s/%s** (confirmed by %s).", pastTense[p.action], h.Name, ct.Name, display(c.actor.String())), Edit: true}, nil

@@ -101,7 +101,8 @@ func (r *Router) cmdStatus(ctx context.Context, c *call, args []string) (Reply, 
 		return Reply{Text: "No hosts configured that you can see."}, nil
 	}
 	l := newLines("")
-	var problems []string
+	var problems, stopped []string
+	intents := r.intents(ctx)
 	for _, h := range hosts {
 		list, err := r.deps.Inventory.Containers(ctx, h.Name)
 		if err != nil {
@@ -115,7 +116,9 @@ func (r *Router) cmdStatus(ctx context.Context, c *call, args []string) (Reply, 
 			if ct.Health == deckhand.HealthUnhealthy {
 				unhealthy++
 			}
-			if needsAttention(ct) {
+			if i, ok := intents[[2]string{h.Name, ct.Name}]; ok && i.Explains(ct, true) {
+				stopped = append(stopped, fmt.Sprintf("⏹️ **%s**/%s · %s", h.Name, ctrLine(ct), display(i.Phrase())))
+			} else if needsAttention(ct) {
 				problems = append(problems, fmt.Sprintf("%s **%s**/%s", "⚠️", h.Name, ctrLine(ct)))
 			}
 		}
@@ -138,6 +141,13 @@ func (r *Router) cmdStatus(ctx context.Context, c *call, args []string) (Reply, 
 		l.add("**Needs attention:**")
 		for _, p := range problems {
 			l.add(p)
+		}
+	}
+	if len(stopped) > 0 {
+		l.add("")
+		l.add("**Stopped on purpose:**")
+		for _, s := range stopped {
+			l.add(s)
 		}
 	}
 	return Reply{Title: "deckhand status", Text: l.String()}, nil
@@ -408,12 +418,17 @@ func (r *Router) cmdStats(ctx context.Context, c *call, args []string) (Reply, e
 }
 
 // checkProtected refuses mutating actions on protected containers to
-// anyone below admin.
+// anyone below admin. The one exception is deckhand's own automatic
+// restart of a container whose homelab.auto_restart label asks for it:
+// the owner who set both labels wants exactly that, and nothing more.
 func checkProtected(c *call, ct deckhand.Container) error {
-	if c.action.Mutating() && ct.Protected() && c.actor.Role < deckhand.RoleAdmin {
-		return denied("%s is protected: only admins may %s it.", display(ct.Name), c.action)
+	if !c.action.Mutating() || !ct.Protected() || c.actor.Role >= deckhand.RoleAdmin {
+		return nil
 	}
-	return nil
+	if c.automatic && c.action == deckhand.ActionRestart && ct.AutoRestart() {
+		return nil
+	}
+	return denied("%s is protected: only admins may %s it.", display(ct.Name), c.action)
 }
 
 var pastTense = map[deckhand.Action]string{
@@ -429,20 +444,25 @@ func (r *Router) cmdContainerAction(ctx context.Context, c *call, args []string)
 	if err := checkProtected(c, ct); err != nil {
 		return Reply{}, err
 	}
-	if err := r.runAction(ctx, c.action, h.Name, ct); err != nil {
+	if err := r.runAction(ctx, c, h.Name, ct); err != nil {
 		return Reply{}, err
 	}
 	return Reply{Text: fmt.Sprintf("%s **%s/%s** (by %s).", pastTense[c.action], h.Name, ct.Name, display(c.actor.String()))}, nil
 }
 
-// runAction performs one container action under its lock, then asks for a
-// re-collect of the host.
-func (r *Router) runAction(ctx context.Context, action deckhand.Action, host string, ct deckhand.Container) error {
+// runAction performs the call's container action under its lock, records
+// what it means (intend), then asks for a re-collect of the host.
+func (r *Router) runAction(ctx context.Context, c *call, host string, ct deckhand.Container) error {
 	unlock, err := r.lock(host, lockKey(ct))
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	action := c.action
+	if !action.Mutating() || action == deckhand.ActionRestartProject {
+		return fmt.Errorf("action %q on a container: %w", action, deckhand.ErrNotWhitelisted)
+	}
+	settle := r.intend(ctx, c, host, ct)
 	ref := dockerRef(ct)
 	switch action {
 	case deckhand.ActionStart:
@@ -455,9 +475,8 @@ func (r *Router) runAction(ctx context.Context, action deckhand.Action, host str
 		err = r.deps.Docker.Remove(ctx, host, ref)
 	case deckhand.ActionRedeploy:
 		err = r.deps.Docker.Redeploy(ctx, host, ct)
-	default:
-		return fmt.Errorf("action %q on a container: %w", action, deckhand.ErrNotWhitelisted)
 	}
+	settle(err)
 	if err != nil {
 		return fmt.Errorf("%s %s/%s: %w", action, host, ct.Name, err)
 	}
@@ -512,7 +531,10 @@ func (r *Router) cmdRestartProject(ctx context.Context, c *call, args []string) 
 	var done, failed []string
 	var errs []error
 	for _, ct := range members {
-		if err := r.deps.Docker.Restart(ctx, h.Name, dockerRef(ct)); err != nil {
+		settle := r.intend(ctx, c, h.Name, ct)
+		err := r.deps.Docker.Restart(ctx, h.Name, dockerRef(ct))
+		settle(err)
+		if err != nil {
 			failed = append(failed, ct.Name+" ("+errorText(err)+")")
 			errs = append(errs, fmt.Errorf("restart %s: %w", ct.Name, err))
 			if ctx.Err() != nil {

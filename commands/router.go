@@ -119,9 +119,18 @@ type Refresher interface {
 	Refresh(ctx context.Context, host string)
 }
 
+// Intents records deliberate actions (the store), so that a stop or a
+// removal through deckhand is shown as what it was instead of paging.
+type Intents interface {
+	Intents(ctx context.Context) ([]deckhand.Intent, error)
+	PutIntent(ctx context.Context, i deckhand.Intent) error
+	DeleteIntent(ctx context.Context, host, container string, upTo time.Time) error
+}
+
 // Deps are the router's collaborators. Inventory, Docker and Audit are
 // required; a nil Alerts, Hosts or Announcer disables the commands that need
-// it; Refresher is optional.
+// it; Refresher and Intents are optional (without Intents, a stop through
+// deckhand pages like any other).
 type Deps struct {
 	Inventory Inventory
 	Docker    Docker
@@ -130,6 +139,7 @@ type Deps struct {
 	Hosts     HostSwitch
 	Announcer Announcer
 	Refresher Refresher
+	Intents   Intents
 }
 
 // Config is the router's part of config.toml.
@@ -270,6 +280,9 @@ type call struct {
 	host   string
 	target string
 	start  time.Time
+	// automatic is set by Act only: deckhand acting on its own, never a
+	// request from a chat, ntfy or exec.
+	automatic bool
 }
 
 // replyErr is an error that carries the reply to show.

@@ -25,49 +25,19 @@ func (a dockerActions) Stats(ctx context.Context, host string) ([]commands.Stat,
 	return out, nil
 }
 
-// alertActions acks through the engine (which decides the notice) and the
-// store (which persists both in one transaction).
-type alertActions struct{ d *daemon }
+// routerActor runs the monitor's automatic actions through the router,
+// which is built after the monitor (it needs the monitor for acks).
+type routerActor struct{ d *daemon }
 
-func (a alertActions) ActiveAlerts(ctx context.Context) ([]deckhand.Alert, error) {
-	return a.d.store.ActiveAlerts(ctx)
+func (a routerActor) Act(ctx context.Context, actor deckhand.Actor, action deckhand.Action, host, container string) error {
+	return a.d.router.Act(ctx, actor, action, host, container)
 }
 
-func (a alertActions) AddSilence(ctx context.Context, s deckhand.Silence) (int64, error) {
-	return a.d.store.AddSilence(ctx, s)
-}
+// kicker wakes the outbox's delivery workers, when there are any.
+type kicker struct{ d *daemon }
 
-func (a alertActions) Ack(ctx context.Context, id int64, by string) (deckhand.Alert, error) {
-	d := a.d
-	d.evalMu.Lock()
-	defer d.evalMu.Unlock()
-	cur, err := d.store.Alert(ctx, id)
-	if err != nil {
-		return deckhand.Alert{}, err
+func (k kicker) Kick() {
+	if k.d.disp != nil {
+		k.d.disp.Kick()
 	}
-	acked, notice, err := d.engine.Ack(cur, by, d.now())
-	if err != nil {
-		return deckhand.Alert{}, err
-	}
-	var notices []deckhand.Notice
-	if notice != nil {
-		notices = append(notices, *notice)
-	}
-	if err := d.store.ApplyAlerts(ctx, []deckhand.Alert{acked}, notices, d.platforms); err != nil {
-		return deckhand.Alert{}, err
-	}
-	d.kick()
-	d.pageChanged()
-	return acked, nil
-}
-
-// announcer stores an announcement and shows it on the page at once.
-type announcer struct{ d *daemon }
-
-func (a announcer) AddAnnouncement(ctx context.Context, an deckhand.Announcement) (int64, error) {
-	id, err := a.d.store.AddAnnouncement(ctx, an)
-	if err == nil {
-		a.d.pageChanged()
-	}
-	return id, err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/monitor"
 	"github.com/deckhand/deckhand/statuspage"
 	"github.com/deckhand/deckhand/store"
 )
@@ -99,7 +100,7 @@ func benchStorage(ctx context.Context, o benchOptions, rep *benchReport) error {
 	}
 	defer p.Close()
 	t0 = time.Now()
-	uptime, err := readUptime(ctx, st, now)
+	uptime, err := monitor.ReadUptime(ctx, st, now)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func TestHostClockSkew(t *testing.T) {
 	}
 	t.Cleanup(d.close)
 	before := time.Now()
-	d.cycle(ctx, true)
+	d.mon.RunOnce(ctx)
 	after := time.Now()
 
 	active, err := d.store.ActiveAlerts(ctx)

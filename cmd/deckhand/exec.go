@@ -43,13 +43,17 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer d.close()
-	// A fresh look at the hosts, so that names resolve even when no daemon
-	// has collected into this database yet.
-	for _, s := range d.collectAll(ctx, false) {
-		d.record(ctx, s)
-	}
 	actor := deckhand.Actor{Platform: deckhand.PlatformCLI, UserID: currentUser(), Name: currentUser(), Role: deckhand.RoleAdmin}
-	reply := d.router.Handle(ctx, commands.Request{Actor: actor, Command: name, Args: argv})
+	req := commands.Request{Actor: actor, Command: name, Args: argv}
+	// A fresh look at the hosts the command names, so that names resolve
+	// even when no daemon has collected into this database yet; none for
+	// a command that reads no host (/help, /alerts).
+	if names, all := d.router.HostsNamed(req); all {
+		d.mon.CollectOnce(ctx, nil, false)
+	} else if len(names) > 0 {
+		d.mon.CollectOnce(ctx, names, false)
+	}
+	reply := d.router.Handle(ctx, req)
 	printReply(stdout, reply)
 	for _, b := range reply.Buttons {
 		if *yes && b.Style == commands.Danger {

@@ -179,8 +179,25 @@ func newEnv(t *testing.T, cfg e2eConfig) *e2eEnv {
 func (env *e2eEnv) configPath() string { return writeConfig(env.t, env.dir, env.cfg, env.addr) }
 
 // start runs the daemon until stop or the end of the test, and returns once
-// its first full collection is stored.
+// every host was collected once.
 func (env *e2eEnv) start() *e2eDaemon {
+	t := env.t
+	t.Helper()
+	e := env.startNow()
+	select {
+	case <-e.d.started:
+	case err := <-e.done:
+		e.done <- err
+		t.Fatalf("daemon ended before it started: %v", err)
+	case <-time.After(e2eWait):
+		t.Fatalf("daemon not started after %s", e2eWait)
+	}
+	return e
+}
+
+// startNow runs the daemon until stop or the end of the test, and returns
+// at once, before any host answered.
+func (env *e2eEnv) startNow() *e2eDaemon {
 	t := env.t
 	t.Helper()
 	cfg, err := loadConfig(env.configPath())
@@ -214,14 +231,6 @@ func (env *e2eEnv) start() *e2eDaemon {
 		e.done <- err
 	}()
 	t.Cleanup(func() { e.stop(t) })
-	select {
-	case <-d.started:
-	case err := <-e.done:
-		e.done <- err
-		t.Fatalf("daemon ended before it started: %v", err)
-	case <-time.After(e2eWait):
-		t.Fatalf("daemon not started after %s", e2eWait)
-	}
 	return e
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/deckhand/deckhand/bot/ntfy"
 	"github.com/deckhand/deckhand/collector"
 	"github.com/deckhand/deckhand/commands"
+	"github.com/deckhand/deckhand/monitor"
 	"github.com/deckhand/deckhand/statuspage"
 )
 
@@ -32,6 +33,14 @@ func (c *fileConfig) collectorHosts() []collector.HostConfig {
 		})
 	}
 	return out
+}
+
+func (c *fileConfig) monitorConfig(hosts, platforms []string) monitor.Config {
+	return monitor.Config{
+		Hosts: hosts, Platforms: platforms,
+		Interval: c.Collector.Interval.or(15 * time.Second), InventoryInterval: c.Collector.InventoryInterval.or(5 * time.Minute),
+		Retention: c.Collector.Retention.or(time.Hour), Events: c.Collector.Events == nil || *c.Collector.Events,
+	}
 }
 
 func (c *fileConfig) domainHosts() []deckhand.Host {

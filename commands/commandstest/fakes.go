@@ -1,6 +1,6 @@
 // Package commandstest provides in-memory fakes of everything the commands
 // router depends on (inventory, Docker, alerts, audit, host switch,
-// announcer, refresher), for the router's own tests and for adapter tests
+// announcer, refresher, intents), for the router's own tests and for adapter tests
 // that want a real Router behind a fake platform.
 //
 // The fakes behave like the real parts where it matters: the Docker fake
@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -395,6 +396,67 @@ func (r *Refresher) Hosts() []string {
 	return slices.Clone(r.hosts)
 }
 
+// Intents is an in-memory intents table; like the store it keeps one
+// intent per container and refuses what is not a deliberate action.
+type Intents struct {
+	mu  sync.Mutex
+	m   map[[2]string]deckhand.Intent
+	Err error // returned by PutIntent and DeleteIntent when set
+}
+
+// Intents implements commands.Intents.
+func (i *Intents) Intents(context.Context) ([]deckhand.Intent, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	out := make([]deckhand.Intent, 0, len(i.m))
+	for _, x := range i.m {
+		out = append(out, x)
+	}
+	slices.SortFunc(out, func(a, b deckhand.Intent) int {
+		return strings.Compare(a.Host+"\x00"+a.Container, b.Host+"\x00"+b.Container)
+	})
+	return out, nil
+}
+
+// PutIntent implements commands.Intents.
+func (i *Intents) PutIntent(_ context.Context, x deckhand.Intent) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.Err != nil {
+		return i.Err
+	}
+	if x.Host == "" || x.Container == "" || !x.Action.Deliberate() || x.At.IsZero() {
+		return fmt.Errorf("intent %+v: %w", x, deckhand.ErrInvalidInput)
+	}
+	if i.m == nil {
+		i.m = map[[2]string]deckhand.Intent{}
+	}
+	i.m[[2]string{x.Host, x.Container}] = x
+	return nil
+}
+
+// DeleteIntent implements commands.Intents.
+func (i *Intents) DeleteIntent(_ context.Context, host, container string, upTo time.Time) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.Err != nil {
+		return i.Err
+	}
+	k := [2]string{host, container}
+	if x, ok := i.m[k]; ok && !x.At.After(upTo) {
+		delete(i.m, k)
+	}
+	return nil
+}
+
+// Get returns a container's intent.
+func (i *Intents) Get(host, container string) (deckhand.Intent, bool) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	x, ok := i.m[[2]string{host, container}]
+	return x, ok
+}
+
 // Env bundles a full set of fakes wired into Deps.
 type Env struct {
 	Inventory *Inventory
@@ -403,6 +465,7 @@ type Env struct {
 	Audit     *Audit
 	Announcer *Announcer
 	Refresher *Refresher
+	Intents   *Intents
 }
 
 // Deps returns the router dependencies backed by the fakes (the inventory
@@ -410,7 +473,7 @@ type Env struct {
 func (e *Env) Deps() commands.Deps {
 	return commands.Deps{
 		Inventory: e.Inventory, Docker: e.Docker, Alerts: e.Alerts, Audit: e.Audit,
-		Hosts: e.Inventory, Announcer: e.Announcer, Refresher: e.Refresher,
+		Hosts: e.Inventory, Announcer: e.Announcer, Refresher: e.Refresher, Intents: e.Intents,
 	}
 }
 
@@ -452,6 +515,7 @@ func NewEnv(now func() time.Time) *Env {
 		Audit:     &Audit{},
 		Announcer: &Announcer{},
 		Refresher: &Refresher{},
+		Intents:   &Intents{},
 	}
 }
 

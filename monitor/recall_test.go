@@ -1,4 +1,4 @@
-package main
+package monitor_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/alerts"
+	"github.com/deckhand/deckhand/collector"
+	"github.com/deckhand/deckhand/monitor"
 	"github.com/deckhand/deckhand/store/storetest"
 )
 
@@ -28,9 +30,9 @@ func TestRecallAutoRestartsFromTheAuditLog(t *testing.T) {
 	}
 	human := deckhand.Actor{Platform: "discord", UserID: "42", Name: "ana", Role: deckhand.RoleOperator}
 	for _, ago := range []time.Duration{50 * time.Minute, 30 * time.Minute, 10 * time.Minute} {
-		audit(autoRestartActor, "nas", "jellyfin", ago)
+		audit(monitor.AutoRestartActor(), "nas", "jellyfin", ago)
 	}
-	audit(autoRestartActor, "nas", "sonarr", 2*time.Hour)
+	audit(monitor.AutoRestartActor(), "nas", "sonarr", 2*time.Hour)
 	audit(human, "nas", "sonarr", 5*time.Minute)
 	audit(human, "nas", "sonarr", 4*time.Minute)
 	audit(human, "nas", "sonarr", 3*time.Minute)
@@ -39,7 +41,8 @@ func TestRecallAutoRestartsFromTheAuditLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := recallAutoRestarts(ctx, st, engine, now); err != nil {
+	if _, err := monitor.New(monitor.Config{}, monitor.Deps{Store: st, Collector: noCollector{}, Engine: engine,
+		Now: func() time.Time { return now }}); err != nil {
 		t.Fatal(err)
 	}
 	down := func(name string) deckhand.Container {
@@ -56,4 +59,16 @@ func TestRecallAutoRestartsFromTheAuditLog(t *testing.T) {
 	if strings.Join(restarted, ",") != "sonarr" {
 		t.Errorf("restart orders for %v, want sonarr only (jellyfin had its three this hour)", restarted)
 	}
+}
+
+// noCollector reaches no host.
+type noCollector struct{}
+
+func (noCollector) Collect(_ context.Context, host string, _ bool) deckhand.Snapshot {
+	return deckhand.Snapshot{Host: deckhand.Host{Name: host}, Err: deckhand.ErrUnreachable}
+}
+
+func (noCollector) Events(ctx context.Context, _ string, _ func(collector.Event)) error {
+	<-ctx.Done()
+	return nil
 }

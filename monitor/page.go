@@ -1,0 +1,210 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/statuspage"
+	"github.com/deckhand/deckhand/store"
+)
+
+// pageEvery bounds page rebuilds: a rebuild reads every container and
+// renders the whole page, so bursts of events across hosts are coalesced.
+const pageEvery = 250 * time.Millisecond
+
+// pageChanged asks for a page rebuild; it never blocks.
+func (m *Monitor) pageChanged() {
+	select {
+	case m.pageDirty <- struct{}{}:
+	default: // a rebuild is already asked for and will see this change
+	}
+}
+
+// pageWorker rebuilds the page when asked, at most once per pageEvery.
+func (m *Monitor) pageWorker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.pageDirty:
+		}
+		m.refreshPage(ctx, false)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pageEvery):
+		}
+	}
+}
+
+// refreshPage rebuilds the status page's view and the gauges. Uptime
+// history is re-read at most once a minute, in the background: it changes
+// slowly and is the expensive part.
+func (m *Monitor) refreshPage(ctx context.Context, force bool) {
+	now := m.now()
+	hosts, err := m.st.Hosts(ctx)
+	if err != nil {
+		m.logErr(ctx, "status page: hosts", err)
+		return
+	}
+	ctrs := m.pageContainers(ctx, hosts)
+	active, _ := m.st.ActiveAlerts(ctx)
+	m.setGauges(hosts, ctrs, active)
+	if m.page == nil {
+		return
+	}
+	recent, _ := m.st.RecentAlerts(ctx, now.Add(-90*24*time.Hour), 50)
+	var past []deckhand.Alert
+	for _, a := range recent {
+		if a.State == deckhand.AlertClosed {
+			past = append(past, a)
+		}
+	}
+	anns, _ := m.st.Announcements(ctx, now)
+	maint := map[statuspage.ContainerKey]string{}
+	for _, c := range ctrs {
+		if name, ok := m.eng.InMaintenance(c.Host, c.ComposeProject, c.Name, now); ok {
+			maint[statuspage.ContainerKey{Host: c.Host, Container: c.Name}] = name
+		}
+	}
+	m.page.Update(statuspage.View{
+		GeneratedAt: now, Hosts: hosts, Containers: ctrs, Active: active, Recent: past,
+		Uptime: m.uptimeSeries(ctx, now, force), Maintenance: maint, Announcements: anns,
+	})
+}
+
+func (m *Monitor) setGauges(hosts []deckhand.Host, ctrs []deckhand.Container, active []deckhand.Alert) {
+	if m.met == nil {
+		return
+	}
+	up := 0
+	for _, h := range hosts {
+		if h.Enabled && h.Status == deckhand.HostOK {
+			up++
+		}
+	}
+	m.met.SetHostsUp(up)
+	states := map[deckhand.ContainerState]int{}
+	for _, c := range ctrs {
+		states[c.State]++
+	}
+	for _, st := range []deckhand.ContainerState{deckhand.StateRunning, deckhand.StateExited, deckhand.StatePaused,
+		deckhand.StateRestarting, deckhand.StateCreated, deckhand.StateDead} {
+		m.met.SetContainers(string(st), states[st])
+	}
+	open := 0
+	for _, a := range active {
+		if a.State == deckhand.AlertOpen || a.State == deckhand.AlertAcked {
+			open++
+		}
+	}
+	m.met.SetAlertsOpen(open)
+}
+
+// pageContainers is every host's containers for the page: the latest
+// collection's from memory, and the store's last known ones for a host
+// whose latest collection failed, is disabled or has not run yet (a down
+// host still lists what it ran). Reading all of them back from SQLite on
+// every rebuild was a third of what the daemon allocated at 200 hosts.
+func (m *Monitor) pageContainers(ctx context.Context, hosts []deckhand.Host) []deckhand.Container {
+	fresh := make(map[string][]deckhand.Container, len(m.order))
+	n := 0
+	for _, s := range m.snapshots() {
+		if s.Err == nil {
+			fresh[s.Host.Name] = s.Containers
+			n += len(s.Containers)
+		}
+	}
+	out := make([]deckhand.Container, 0, n)
+	for _, h := range hosts {
+		if cs, ok := fresh[h.Name]; ok {
+			out = append(out, cs...)
+			continue
+		}
+		cs, err := m.st.Containers(ctx, h.Name)
+		if err != nil {
+			m.logErr(ctx, "status page: containers", err)
+			continue
+		}
+		out = append(out, cs...)
+	}
+	return out
+}
+
+// uptimeCache holds the page's history bars between re-reads.
+type uptimeCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	busy   bool // a background re-read is running
+	series map[statuspage.ContainerKey]statuspage.UptimeSeries
+}
+
+func (u *uptimeCache) invalidate() {
+	u.mu.Lock()
+	u.at = time.Time{}
+	u.mu.Unlock()
+}
+
+func (m *Monitor) uptimeSeries(ctx context.Context, now time.Time, force bool) map[statuspage.ContainerKey]statuspage.UptimeSeries {
+	u := &m.uptime
+	u.mu.Lock()
+	cached := u.series
+	fresh := cached != nil && now.Sub(u.at) < time.Minute
+	if cached != nil && !fresh && !force && !u.busy {
+		// Re-read in the background: on a large fleet these queries take
+		// seconds, and a detection must not wait for history bars.
+		u.busy = true
+		go func() {
+			out := m.readUptime(ctx, now)
+			u.mu.Lock()
+			u.series, u.at, u.busy = out, now, false
+			u.mu.Unlock()
+			m.pageChanged()
+		}()
+	}
+	u.mu.Unlock()
+	if cached != nil && !force {
+		return cached
+	}
+	out := m.readUptime(ctx, now)
+	u.mu.Lock()
+	u.series, u.at = out, now
+	u.mu.Unlock()
+	return out
+}
+
+func (m *Monitor) readUptime(ctx context.Context, now time.Time) map[statuspage.ContainerKey]statuspage.UptimeSeries {
+	out, err := ReadUptime(ctx, m.st, now)
+	if err != nil {
+		m.logErr(ctx, "status page: uptime", err)
+	}
+	return out
+}
+
+// UptimeReader is the part of the store the history bars come from.
+type UptimeReader interface {
+	UptimeEach(ctx context.Context, resolution string, since, until time.Time, fn func(store.ContainerKey, []deckhand.UptimeBucket)) error
+}
+
+// ReadUptime is the status page's history, straight from the store, one
+// container at a time into the page's packed form (hourly for the last
+// day, daily for 90 days): at 8000 containers the store's buckets for all
+// of them at once were 85 MB.
+func ReadUptime(ctx context.Context, st UptimeReader, now time.Time) (map[statuspage.ContainerKey]statuspage.UptimeSeries, error) {
+	out := map[statuspage.ContainerKey]statuspage.UptimeSeries{}
+	read := func(res string, since time.Duration, set func(*statuspage.UptimeSeries, []deckhand.UptimeBucket)) error {
+		return st.UptimeEach(ctx, res, now.Add(-since), now, func(k store.ContainerKey, b []deckhand.UptimeBucket) {
+			key := statuspage.ContainerKey{Host: k.Host, Container: k.Container}
+			s := out[key]
+			set(&s, b)
+			out[key] = s
+		})
+	}
+	return out, errors.Join(
+		read(store.Res1h, 24*time.Hour, (*statuspage.UptimeSeries).SetDay),
+		read(store.Res1d, 90*24*time.Hour, (*statuspage.UptimeSeries).SetQuarter),
+	)
+}
