@@ -134,10 +134,15 @@ const (
 )
 
 // Notice is a platform-neutral notification about an alert: the alerts
-// engine produces it, the bot renders and delivers it.
+// engine produces it with the facts, the bot alone turns them into words.
 type Notice struct {
 	Kind  NoticeKind
 	Alert Alert
-	Text  string // one-line human summary
-	At    time.Time
+	// Text is what the alert cannot say: an announcement's text. Alert
+	// notices leave it empty (older outbox rows may hold a summary, which
+	// the bot ignores).
+	Text string
+	At   time.Time
+	// Restart is what an automatic restart did (NoticeAutoRestart only).
+	Restart *RestartReport `json:",omitempty"`
 }

@@ -65,9 +65,6 @@ type Config struct {
 	Select []deckhand.Selector `toml:"select"`
 	// Exclude lists containers never monitored, whatever their labels.
 	Exclude []deckhand.Selector `toml:"exclude"`
-	// Location is the zone of the clock times in notice texts ("since
-	// 14:02"); nil keeps the zone of the times the caller passes.
-	Location *time.Location `toml:"-"`
 }
 
 // AutoRestartConfig bounds automatic restarts of containers labelled

@@ -89,30 +89,6 @@ func TestNewAppliesDefaults(t *testing.T) {
 	}
 }
 
-func TestHumanDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{-time.Second, "0s"},
-		{0, "0s"},
-		{45*time.Second + 400*time.Millisecond, "45s"},
-		{time.Minute, "1m"},
-		{3*time.Minute + 12*time.Second, "3m12s"},
-		{3*time.Minute + 5*time.Second, "3m05s"},
-		{time.Hour, "1h"},
-		{2*time.Hour + 5*time.Minute + 59*time.Second, "2h05m"},
-		{47 * time.Hour, "47h"},
-		{76 * time.Hour, "3d4h"},
-		{72 * time.Hour, "3d"},
-	}
-	for _, tc := range tests {
-		if got := humanDuration(tc.d); got != tc.want {
-			t.Errorf("humanDuration(%s) = %q, want %q", tc.d, got, tc.want)
-		}
-	}
-}
-
 func TestHostCauseIsOneShortLine(t *testing.T) {
 	long := strings.Repeat("x", 500)
 	got := hostCause(deckhand.Snapshot{Err: errors.New("ssh: handshake failed:\n\t" + long)}, deckhand.HostError)

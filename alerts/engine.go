@@ -469,7 +469,7 @@ func (e *Engine) loopCondition(c deckhand.Container, t *tracked, seen bool, base
 		loop.message = fmt.Sprintf("%s/%s is in a restart loop (restarting, exit %d)", c.Host, c.Name, c.ExitCode)
 		loop.grace = e.cfg.CrashGrace
 	case n >= e.cfg.RestartLoopCount:
-		loop.message = fmt.Sprintf("%s/%s is in a restart loop (%d+ restarts in %s)", c.Host, c.Name, n, humanDuration(e.cfg.RestartLoopWindow))
+		loop.message = fmt.Sprintf("%s/%s is in a restart loop (%d+ restarts in %s)", c.Host, c.Name, n, deckhand.HumanDuration(e.cfg.RestartLoopWindow))
 	case loopActive && n > 0:
 		// Still restarting now and then: the loop goes on, under the
 		// message it was raised with.
@@ -510,10 +510,10 @@ func (e *Engine) observeRestarts(t *tracked, c deckhand.Container, now time.Time
 func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bool, c condition, cond bool,
 	now time.Time, silences []deckhand.Silence) {
 	before := a
-	notify := func(kind deckhand.NoticeKind, text string) {
+	notify := func(kind deckhand.NoticeKind) {
 		a.LastNotifiedAt = now
 		a.Notifications++
-		res.Notices = append(res.Notices, deckhand.Notice{Kind: kind, Alert: a, Text: text, At: now})
+		res.Notices = append(res.Notices, deckhand.Notice{Kind: kind, Alert: a, At: now})
 	}
 	switch {
 	case cond:
@@ -551,10 +551,10 @@ func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bo
 			switch {
 			case !notifiedOpening(a):
 				if a.LastNotifiedAt.IsZero() || since >= e.cfg.Cooldown {
-					notify(deckhand.NoticeOpened, openedText(a, e.cfg.Location))
+					notify(deckhand.NoticeOpened)
 				}
 			case e.cfg.Repeat > 0 && since >= max(e.cfg.Repeat, e.cfg.Cooldown):
-				notify(deckhand.NoticeReminder, reminderText(a, now))
+				notify(deckhand.NoticeReminder)
 			}
 		}
 	case !has:
@@ -573,7 +573,7 @@ func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bo
 		}
 		a.State, a.ClosedAt = deckhand.AlertClosed, a.ClearedAt
 		if notifiedOpening(a) {
-			notify(deckhand.NoticeRecovered, recoveredText(a))
+			notify(deckhand.NoticeRecovered)
 		}
 	}
 	if a.State == deckhand.AlertClosed {
@@ -648,5 +648,5 @@ func (e *Engine) Ack(a deckhand.Alert, by string, now time.Time) (deckhand.Alert
 	e.mu.Lock()
 	e.last[a.Key] = a
 	e.mu.Unlock()
-	return a, &deckhand.Notice{Kind: deckhand.NoticeAcked, Alert: a, Text: ackedText(a), At: now}, nil
+	return a, &deckhand.Notice{Kind: deckhand.NoticeAcked, Alert: a, At: now}, nil
 }

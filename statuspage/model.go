@@ -357,7 +357,7 @@ func (s *snapshot) incident(a deckhand.Alert, now time.Time, active bool) (incid
 		end = a.ClosedAt
 	}
 	if !end.IsZero() && !a.FirstSeenAt.IsZero() && end.After(a.FirstSeenAt) {
-		iv.Duration = humanDuration(end.Sub(a.FirstSeenAt))
+		iv.Duration = deckhand.HumanDuration(end.Sub(a.FirstSeenAt))
 	}
 	return iv, true
 }
@@ -590,10 +590,10 @@ func bucketTitle(b deckhand.UptimeBucket, width time.Duration) string {
 	}
 	sb.WriteString(formatPercent(percentOf(b.Up, b.Down)) + " up")
 	if b.Down > 0 {
-		sb.WriteString(", down " + humanDuration(b.Down))
+		sb.WriteString(", down " + deckhand.HumanDuration(b.Down))
 	}
 	if b.Maintenance > 0 {
-		sb.WriteString(", maintenance " + humanDuration(b.Maintenance))
+		sb.WriteString(", maintenance " + deckhand.HumanDuration(b.Maintenance))
 	}
 	for _, o := range b.Outages {
 		sb.WriteString("\n" + outageText(o))
@@ -608,9 +608,9 @@ func outageText(o deckhand.Outage) string {
 	}
 	e := o.End.UTC()
 	if e.YearDay() == o.Start.UTC().YearDay() && e.Year() == o.Start.UTC().Year() {
-		return "down " + s + "–" + e.Format("15:04") + " UTC (" + humanDuration(e.Sub(o.Start)) + ")"
+		return "down " + s + "–" + e.Format("15:04") + " UTC (" + deckhand.HumanDuration(e.Sub(o.Start)) + ")"
 	}
-	return "down " + s + " – " + e.Format("2 Jan 15:04") + " UTC (" + humanDuration(e.Sub(o.Start)) + ")"
+	return "down " + s + " – " + e.Format("2 Jan 15:04") + " UTC (" + deckhand.HumanDuration(e.Sub(o.Start)) + ")"
 }
 
 func plural(n int) string {
@@ -618,24 +618,4 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-func humanDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return strconv.Itoa(max(int(d/time.Second), 0)) + "s"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + "m"
-	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return strconv.Itoa(h) + "h"
-		}
-		return strconv.Itoa(h) + "h " + strconv.Itoa(m) + "m"
-	}
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if h == 0 {
-		return strconv.Itoa(days) + "d"
-	}
-	return strconv.Itoa(days) + "d " + strconv.Itoa(h) + "h"
 }

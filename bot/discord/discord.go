@@ -30,6 +30,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/commands"
 )
 
@@ -38,7 +39,7 @@ import (
 type Router interface {
 	Handle(ctx context.Context, req commands.Request) commands.Reply
 	HandleButton(ctx context.Context, actor deckhand.Actor, payload string) commands.Reply
-	AlertButtons(a deckhand.Alert) []commands.Button
+	AlertButtons(a deckhand.Alert, actions []deckhand.Action) []commands.Button
 	Commands() []commands.Spec
 	Complete(ctx context.Context, kind commands.ArgKind, host, prefix string) []string
 }
@@ -57,6 +58,9 @@ type Config struct {
 	// RoleHosts optionally scopes a binding (a role ID or a user ID of Roles
 	// or Users) to some hosts.
 	RoleHosts map[string][]string
+	// StatusURL is the status page (public_url): alert titles link to it
+	// when Discord accepts the link (see linkable).
+	StatusURL string
 }
 
 // String hides the token so that a Config can be logged.
@@ -146,6 +150,8 @@ type Bot struct {
 	log    *slog.Logger
 	s      *discordgo.Session
 	opts   Options
+	// renderer words alert notices; the adapter only maps them.
+	renderer bot.Renderer
 
 	mu       sync.Mutex
 	specs    map[string]commands.Spec
@@ -190,7 +196,8 @@ func New(cfg Config, router Router, opts Options) (*Bot, error) {
 	s.Identify.Intents = discordgo.IntentsNone
 	s.StateEnabled = false
 	s.LogLevel = discordgo.LogError
-	b := &Bot{cfg: cfg, router: router, log: opts.Logger.With("platform", deckhand.PlatformDiscord), s: s, opts: opts, specs: map[string]commands.Spec{}}
+	b := &Bot{cfg: cfg, router: router, log: opts.Logger.With("platform", deckhand.PlatformDiscord), s: s, opts: opts,
+		specs: map[string]commands.Spec{}, renderer: bot.Renderer{StatusURL: cfg.StatusURL}}
 	return b, nil
 }
 

@@ -93,13 +93,18 @@ func (r *fakeRouter) HandleButton(ctx context.Context, actor deckhand.Actor, pay
 	return commands.Reply{Text: "Unknown button.", Error: true, Ephemeral: true}
 }
 
-func (r *fakeRouter) AlertButtons(a deckhand.Alert) []commands.Button {
+func (r *fakeRouter) AlertButtons(a deckhand.Alert, actions []deckhand.Action) []commands.Button {
 	id := fmt.Sprint(a.ID)
-	return []commands.Button{
-		{Label: "Restart", Payload: "rst:" + id + ":sig", Style: commands.Danger},
-		{Label: "Ack", Payload: "ack:" + id + ":sig", Style: commands.Primary},
-		{Label: "Silence 1h", Payload: "sil:" + id + ":sig", Style: commands.Secondary},
+	all := map[deckhand.Action]commands.Button{
+		deckhand.ActionRestart: {Label: "Restart", Payload: "rst:" + id + ":sig", Style: commands.Danger},
+		deckhand.ActionAck:     {Label: "Ack", Payload: "ack:" + id + ":sig", Style: commands.Primary},
+		deckhand.ActionSilence: {Label: "Silence 1h", Payload: "sil:" + id + ":sig", Style: commands.Secondary},
 	}
+	var out []commands.Button
+	for _, act := range actions {
+		out = append(out, all[act])
+	}
+	return out
 }
 
 func (r *fakeRouter) Complete(ctx context.Context, kind commands.ArgKind, host, prefix string) []string {
@@ -373,7 +378,8 @@ func TestSendAlertWithButtons(t *testing.T) {
 	for _, f := range e.Fields {
 		fields[f.Name] = f.Value
 	}
-	wantFields := map[string]string{"Host": "nas", "Container": "jellyfin", "Project": "media", "Since": "<t:1714557600:R>"}
+	// Since is said once, in the description, not again as a field.
+	wantFields := map[string]string{"Host": "nas", "Container": "jellyfin", "Project": "media", "Alert": "#7"}
 	if fmt.Sprint(fields) != fmt.Sprint(wantFields) {
 		t.Errorf("fields = %v, want %v", fields, wantFields)
 	}
@@ -597,5 +603,33 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	if err := (Options{APIBase: "https://proxy.example/discord/"}).Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSendLinksTheStatusPage: the alert title links the status page, but
+// only with a link Discord accepts; one it would refuse (a host that is
+// not fully qualified) is left out rather than cost the alert.
+func TestSendLinksTheStatusPage(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"https://status.example.org", "https://status.example.org"},
+		{"http://192.168.1.10:8080", "http://192.168.1.10:8080"},
+		{"http://nas:8080", ""},
+		{"http://localhost:8080", ""},
+		{"", ""},
+	} {
+		fake := discordtest.NewServer(t, token)
+		cfg := testConfig(fake)
+		cfg.StatusURL = tc.url
+		b, err := New(cfg, &fakeRouter{}, Options{APIBase: fake.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Send(context.Background(), alertItem(41, deckhand.NoticeOpened, "")); err != nil {
+			t.Errorf("%q: %v", tc.url, err)
+			continue
+		}
+		if got := fake.Messages(cfg.AlertChannelID)[0].Embeds[0].URL; got != tc.want {
+			t.Errorf("%q: embed url %q, want %q", tc.url, got, tc.want)
+		}
 	}
 }

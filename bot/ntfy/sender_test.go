@@ -41,7 +41,7 @@ func item(id int64, kind deckhand.NoticeKind, a deckhand.Alert) deckhand.OutboxI
 
 type buttons struct{}
 
-func (buttons) AlertTokens(a deckhand.Alert) []commands.Button {
+func (buttons) AlertTokens(a deckhand.Alert, _ []deckhand.Action) []commands.Button {
 	return []commands.Button{
 		{Label: "Restart", Payload: "r+tok/42==", Action: deckhand.ActionRestart},
 		{Label: "Ack", Payload: "a-tok-42", Action: deckhand.ActionAck},
@@ -175,7 +175,7 @@ func TestLongMessageIsCutToFit(t *testing.T) {
 	srv := ntfytest.NewServer(t)
 	s := newSender(t, srv, Config{}, nil, nil)
 	it := item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))
-	it.Notice.Text = strings.Repeat("é", 5000) // 10000 bytes
+	it.Notice.Alert.Message = strings.Repeat("é", 5000) // 10000 bytes
 	if _, err := s.Send(context.Background(), it); err != nil {
 		t.Fatalf("long message rejected: %v", err)
 	}

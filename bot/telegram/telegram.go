@@ -40,7 +40,7 @@ import (
 type Router interface {
 	Handle(ctx context.Context, req commands.Request) commands.Reply
 	HandleButton(ctx context.Context, actor deckhand.Actor, payload string) commands.Reply
-	AlertButtons(a deckhand.Alert) []commands.Button
+	AlertButtons(a deckhand.Alert, actions []deckhand.Action) []commands.Button
 	Commands() []commands.Spec
 }
 
@@ -58,6 +58,8 @@ type Config struct {
 	ChatAdminsRole deckhand.Role
 	// UserHosts optionally scopes a user's binding in Users to some hosts.
 	UserHosts map[int64][]string
+	// StatusURL is the status page (public_url), linked from every alert.
+	StatusURL string
 }
 
 // String hides the token so that a Config can be logged.
@@ -145,6 +147,8 @@ type Bot struct {
 	opts   Options
 	api    *tgbot.Bot
 	limit  *limiter
+	// renderer words alert notices; the adapter only maps them.
+	renderer bot.Renderer
 
 	mu       sync.Mutex
 	running  bool
@@ -193,9 +197,10 @@ func New(cfg Config, router Router, opts Options) (*Bot, error) {
 	}
 	b := &Bot{
 		cfg: cfg, router: router, opts: opts,
-		log:    opts.Logger.With("platform", deckhand.PlatformTelegram),
-		limit:  newLimiter(opts.Now),
-		admins: map[int64]adminEntry{},
+		log:      opts.Logger.With("platform", deckhand.PlatformTelegram),
+		limit:    newLimiter(opts.Now),
+		admins:   map[int64]adminEntry{},
+		renderer: bot.Renderer{StatusURL: cfg.StatusURL},
 	}
 	tgopts := []tgbot.Option{
 		tgbot.WithSkipGetMe(),

@@ -161,7 +161,8 @@ func (c *fileConfig) ntfyConfig() (ntfy.Config, deckhand.Role) {
 func (c *fileConfig) discordConfig() discord.Config {
 	d := c.Discord
 	cfg := discord.Config{Token: d.Token.value, ApplicationID: d.ApplicationID, GuildID: d.GuildID,
-		AlertChannelID: d.AlertChannelID, Roles: map[string]deckhand.Role{}, Users: map[string]deckhand.Role{}, RoleHosts: d.RoleHosts}
+		AlertChannelID: d.AlertChannelID, Roles: map[string]deckhand.Role{}, Users: map[string]deckhand.Role{}, RoleHosts: d.RoleHosts,
+		StatusURL: c.PublicURL}
 	for id, r := range d.Roles {
 		cfg.Roles[id], _ = deckhand.ParseRole(r)
 	}
