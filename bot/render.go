@@ -110,7 +110,7 @@ func (m Message) withLook() Message {
 // lasted is said once, from Alert.Downtime, whatever the kind.
 func (r Renderer) words(n deckhand.Notice) (string, []string) {
 	a := n.Alert
-	subject, headline := subjectOf(a.Key), subjectOf(a.Key)+" "+problemOf(a.Key.Kind)
+	subject, headline := subjectOf(a.Key), subjectOf(a.Key)+" "+problemOf(a)
 	at := n.At
 	if at.IsZero() {
 		at = time.Now()
@@ -118,7 +118,7 @@ func (r Renderer) words(n deckhand.Notice) (string, []string) {
 	lasted := deckhand.HumanDuration(a.Downtime(at))
 	var lines []string
 	if n.Kind == deckhand.NoticeRecovered {
-		return "Recovered: " + subject, []string{problemNoun(a.Key.Kind) + " for " + lasted + "."}
+		return "Recovered: " + subject, []string{problemNoun(a) + " for " + lasted + "."}
 	}
 	// After an automatic restart the cause is stale: the report says more.
 	if c := cause(a); c != "" && n.Kind != deckhand.NoticeAutoRestart {
@@ -235,8 +235,17 @@ func subjectOf(k deckhand.AlertKey) string {
 	return k.Host + "/" + k.Container
 }
 
-func problemOf(k deckhand.AlertKind) string {
-	switch k {
+// unwanted reports a container_down alert about a container that runs
+// although homelab.desired=stopped: the same key, the opposite problem.
+func unwanted(a deckhand.Alert) bool {
+	return a.Key.Kind == deckhand.AlertContainerDown && a.Condition == deckhand.ConditionRunningUnwanted
+}
+
+func problemOf(a deckhand.Alert) string {
+	if unwanted(a) {
+		return "is running but should be stopped"
+	}
+	switch a.Key.Kind {
 	case deckhand.AlertContainerDown:
 		return "is down"
 	case deckhand.AlertUnhealthy:
@@ -252,8 +261,11 @@ func problemOf(k deckhand.AlertKind) string {
 }
 
 // problemNoun names the problem as a recovery reports it: "Down for 2m."
-func problemNoun(k deckhand.AlertKind) string {
-	switch k {
+func problemNoun(a deckhand.Alert) string {
+	if unwanted(a) {
+		return "Running although it should be stopped"
+	}
+	switch a.Key.Kind {
 	case deckhand.AlertUnhealthy:
 		return "Unhealthy"
 	case deckhand.AlertRestartLoop:
@@ -290,7 +302,11 @@ func cause(a deckhand.Alert) string {
 		}
 	}
 	rest = strings.TrimPrefix(strings.TrimLeft(rest, " :"), "is ")
-	rest = strings.TrimPrefix(rest, problemWords[a.Key.Kind])
+	words := problemWords[a.Key.Kind]
+	if unwanted(a) {
+		words = "running but should be stopped"
+	}
+	rest = strings.TrimPrefix(rest, words)
 	rest = strings.Trim(rest, " :")
 	if strings.HasPrefix(rest, "(") && strings.HasSuffix(rest, ")") && strings.Count(rest, "(") == 1 {
 		rest = rest[1 : len(rest)-1]

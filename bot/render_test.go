@@ -34,6 +34,11 @@ func TestRender(t *testing.T) {
 	acked.State, acked.AckedBy = deckhand.AlertAcked, "discord:alice"
 	closed := down
 	closed.State, closed.ClosedAt = deckhand.AlertClosed, first.Add(2*time.Hour+5*time.Minute)
+	running := deckhand.Alert{Key: deckhand.AlertKey{Host: "nas", Container: "backup", Kind: deckhand.AlertContainerDown},
+		Severity: deckhand.SeverityError, Message: "nas/backup is running but should be stopped", FirstSeenAt: first,
+		Condition: deckhand.ConditionRunningUnwanted}
+	runningClosed := running
+	runningClosed.State, runningClosed.ClosedAt = deckhand.AlertClosed, first.Add(10*time.Minute)
 	host := deckhand.Alert{Key: deckhand.AlertKey{Host: "pi", Kind: deckhand.AlertHostUnreachable}, Severity: deckhand.SeverityWarning,
 		Message: "host pi unreachable: i/o timeout", FirstSeenAt: first}
 
@@ -59,6 +64,10 @@ func TestRender(t *testing.T) {
 			"Acked: nas/jellyfin is down", SeverityInfo, "information_source", []string{"exited 137", "Since 14:02 UTC (3m).", "Acked by discord:alice."}, nil, true},
 		{"recovered", deckhand.Notice{Kind: deckhand.NoticeRecovered, Alert: closed, At: closed.ClosedAt.Add(time.Minute)},
 			"Recovered: nas/jellyfin", SeverityRecovered, "white_check_mark", []string{"Down for 2h5m."}, nil, true},
+		{"running though it should be stopped is not titled down", deckhand.Notice{Kind: deckhand.NoticeOpened, Alert: running, At: at},
+			"nas/backup is running but should be stopped", deckhand.SeverityError, "rotating_light", []string{"Since 14:02 UTC (3m)."}, nil, false},
+		{"its recovery", deckhand.Notice{Kind: deckhand.NoticeRecovered, Alert: runningClosed, At: runningClosed.ClosedAt},
+			"Recovered: nas/backup", SeverityRecovered, "white_check_mark", []string{"Running although it should be stopped for 10m."}, nil, true},
 		{"host unreachable", deckhand.Notice{Kind: deckhand.NoticeOpened, Alert: host, At: at},
 			"pi is unreachable", deckhand.SeverityWarning, "warning", []string{"i/o timeout", "Since 14:02 UTC (3m)."}, []string{"host_unreachable", "pi"}, false},
 		{"unknown severity falls back to error", deckhand.Notice{Kind: deckhand.NoticeOpened, Alert: deckhand.Alert{Key: deckhand.AlertKey{Host: "h", Container: "c", Kind: deckhand.AlertUnhealthy}, Message: "h/c is unhealthy"}},

@@ -70,9 +70,14 @@ func (m *Monitor) refreshPage(ctx context.Context, force bool) {
 			maint[statuspage.ContainerKey{Host: c.Host, Container: c.Name}] = name
 		}
 	}
+	intents, err := m.st.Intents(ctx)
+	if err != nil {
+		m.logErr(ctx, "status page: intents", err)
+	}
 	m.page.Update(statuspage.View{
 		GeneratedAt: now, Hosts: hosts, Containers: ctrs, Active: active, Recent: past,
 		Uptime: m.uptimeSeries(ctx, now, force), Maintenance: maint, Announcements: anns,
+		Watch: m.eng.Watchlist(), Checking: m.checking(), Intents: intents,
 	})
 }
 
@@ -207,4 +212,16 @@ func ReadUptime(ctx context.Context, st UptimeReader, now time.Time) (map[status
 		read(store.Res1h, 24*time.Hour, (*statuspage.UptimeSeries).SetDay),
 		read(store.Res1d, 90*24*time.Hour, (*statuspage.UptimeSeries).SetQuarter),
 	)
+}
+
+// checking names the hosts not collected yet since deckhand started: what
+// the store says of them is the previous run's.
+func (m *Monitor) checking() []string {
+	var out []string
+	for _, name := range m.order {
+		if _, ok := m.hosts[name].latest(); !ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -173,7 +173,7 @@ func (p *Page) build(v View) (*snapshot, error) {
 		m, inMaint := v.Maintenance[k]
 		cv := &containerView{
 			Host: c.Host, Name: c.Name, Project: c.ComposeProject, State: string(c.State),
-			Level: string(deckhand.ContainerVerdict(status[c.Host], deckhand.ConditionOf(c), activeByKey[k], inMaint)),
+			Level: string(deckhand.ContainerVerdict(status[c.Host], deckhand.ConditionWith(c, v.Intents), activeByKey[k], inMaint)),
 		}
 		// Docker keeps the last probe result of a stopped container; it says
 		// nothing about a container that is not running.

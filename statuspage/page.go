@@ -80,9 +80,12 @@ type View struct {
 	// "operational" while one is left. A host whose status is
 	// deckhand.HostUnknown reads "checking" without being named here.
 	Checking []string
-	Active   []deckhand.Alert // open problems; only incidents (deckhand.Alert.Incident) are shown
-	Recent   []deckhand.Alert // past incidents (closed), newest first
-	Uptime   map[ContainerKey]UptimeSeries
+	// Intents are the deliberate stops and removals through deckhand: a
+	// container one explains is stopped on purpose, not down.
+	Intents []deckhand.Intent
+	Active  []deckhand.Alert // open problems; only incidents (deckhand.Alert.Incident) are shown
+	Recent  []deckhand.Alert // past incidents (closed), newest first
+	Uptime  map[ContainerKey]UptimeSeries
 	// Maintenance holds the containers currently in a maintenance window,
 	// with the window's public description.
 	Maintenance   map[ContainerKey]string

@@ -161,8 +161,13 @@ func TestCheckingBeforeTheFirstCollection(t *testing.T) {
 	}
 	p := newTestPage(t, Config{})
 	p.Update(v)
-	if html := get(t, p.Handler(), "GET", "/", nil).Body.String(); strings.Contains(html, "All systems operational") {
+	rec := get(t, p.Handler(), "GET", "/", nil)
+	if strings.Contains(rec.Body.String(), "All systems operational") {
 		t.Error("operational before the first collection")
+	}
+	// Browsers must not keep "checking" for the page's usual 10 s.
+	if cc := rec.Header().Get("Cache-Control"); cc != cacheFresh {
+		t.Errorf("Cache-Control while checking = %q, want %q", cc, cacheFresh)
 	}
 }
 

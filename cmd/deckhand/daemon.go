@@ -46,6 +46,7 @@ type daemon struct {
 
 	platforms []string
 	hosts     []string // enabled hosts, in config order
+	withBots  bool     // the daemon, not `deckhand exec` or a test without chat
 
 	// ln, when set before run, is used instead of listening on
 	// statuspage.listen (tests pass a 127.0.0.1:0 listener).
@@ -60,7 +61,7 @@ type daemon struct {
 // inventory, when not nil, replaces the store as the router's view of the
 // hosts (`deckhand exec` collects only what a command names).
 func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots bool) (*daemon, error) {
-	d := &daemon{cfg: cfg, log: log, started: make(chan struct{})}
+	d := &daemon{cfg: cfg, log: log, started: make(chan struct{}), withBots: withBots}
 	var err error
 	d.store, err = store.Open(ctx, cfg.Data)
 	if err != nil {
@@ -109,7 +110,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	d.router, err = commands.NewRouter(commands.Deps{
 		Inventory: d.store, Docker: dockerActions{d.coll}, Alerts: d.mon, Audit: d.store,
 		Hosts: d.store, Announcer: d.mon, Refresher: d.mon, Intents: d.store,
-	}, cfg.commandsConfig(cfg.buttonSecret(log, withBots)), commands.Options{Logger: log.With("part", "commands")})
+	}, d.commandsConfig(), commands.Options{Logger: log.With("part", "commands")})
 	if err != nil {
 		d.close()
 		return nil, err
