@@ -454,7 +454,11 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 // RestartLoopWindow.
 func (e *Engine) loopCondition(c deckhand.Container, t *tracked, seen bool, base condition, k deckhand.AlertKey,
 	now time.Time, active map[deckhand.AlertKey]deckhand.Alert, conds map[deckhand.AlertKey]condition) {
-	_, loopActive := active[k]
+	prev, loopActive := active[k]
+	// A loop still pending (restarting seen, inside its grace) that Docker
+	// healed is no loop: only an opened one goes on with a restart now
+	// and then.
+	opened := loopActive && prev.State != deckhand.AlertPending
 	if !seen && loopActive {
 		// Memory lost (deckhand restarted): hold the alert one window
 		// rather than call it recovered, or remind about it, without
@@ -466,11 +470,16 @@ func (e *Engine) loopCondition(c deckhand.Container, t *tracked, seen bool, base
 	n := len(t.restarts)
 	switch {
 	case base.cond == deckhand.ConditionRestarting:
+		// Docker restarts it after a backoff of 100 ms, doubling while it
+		// keeps crashing: one crash caught in between heals by itself and
+		// is no outage. Still restarting after the deploy grace, it is
+		// stuck in a growing backoff; crashing again and again, the
+		// restart count below says so sooner.
 		loop.message = fmt.Sprintf("%s/%s is in a restart loop (restarting, exit %d)", c.Host, c.Name, c.ExitCode)
-		loop.grace = e.cfg.CrashGrace
+		loop.grace = max(e.cfg.CrashGrace, e.cfg.DeployGrace)
 	case n >= e.cfg.RestartLoopCount:
 		loop.message = fmt.Sprintf("%s/%s is in a restart loop (%d+ restarts in %s)", c.Host, c.Name, n, deckhand.HumanDuration(e.cfg.RestartLoopWindow))
-	case loopActive && n > 0:
+	case opened && n > 0:
 		// Still restarting now and then: the loop goes on, under the
 		// message it was raised with.
 	case loopActive && now.Before(t.loopHeldTill):

@@ -176,9 +176,28 @@ func TestRestartLoop(t *testing.T) {
 			t.Errorf("recovered %s, want the restart loop", k)
 		}
 	})
-	t.Run("restarting state is a loop at once", func(t *testing.T) {
+	// Docker restarts a container whose restart policy says so after a
+	// short backoff: one crash caught in between is Docker at work, not
+	// an outage, and must not page.
+	t.Run("one crash that the restart policy heals does not page", func(t *testing.T) {
+		s := newSim(t, DefaultConfig())
+		s.eval(host("nas", up("jellyfin")))
+		s.now = t0.Add(time.Second)
+		r := s.eval(host("nas", ctr("jellyfin", deckhand.StateRestarting, exitCode(1), restartCount(0))))
+		s.now = t0.Add(1500 * time.Millisecond)
+		r2 := s.eval(host("nas", up("jellyfin", restartCount(1))))
+		if n := len(r.Notices) + len(r2.Notices); n != 0 {
+			t.Errorf("one healed crash paged: %q %q", texts(r.Notices), texts(r2.Notices))
+		}
+	})
+	t.Run("restarting past the deploy grace is a loop", func(t *testing.T) {
 		s := newSim(t, DefaultConfig())
 		r := s.eval(host("nas", ctr("jellyfin", deckhand.StateRestarting, exitCode(1))))
+		if len(r.Notices) != 0 {
+			t.Errorf("restarting paged at first sight: %q", texts(r.Notices))
+		}
+		s.now = t0.Add(DefaultDeployGrace)
+		r = s.eval(host("nas", ctr("jellyfin", deckhand.StateRestarting, exitCode(1))))
 		if got := kinds(r.Notices); !slices.Equal(got, opened) || !strings.Contains(fact(r.Notices[0]), "restart loop") {
 			t.Errorf("notices %v %q", got, texts(r.Notices))
 		}
