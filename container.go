@@ -81,7 +81,11 @@ type Container struct {
 	Health       Health
 	ExitCode     int // from "Exited (137) …"; 0 otherwise
 	RestartCount int // from inspect when known; 0 otherwise
-	CreatedAt    time.Time
+	// RestartPolicy is Docker's HostConfig.RestartPolicy.Name from inspect
+	// ("no", "always", "unless-stopped", "on-failure"); empty when not
+	// inspected.
+	RestartPolicy string
+	CreatedAt     time.Time
 	// StartedAt and FinishedAt are Docker's State.StartedAt and
 	// State.FinishedAt (zero when never started / never stopped): "since"
 	// on the page is the latest of the two, not when deckhand first saw
@@ -174,3 +178,9 @@ type Snapshot struct {
 	Duration    time.Duration
 	Err         error // nil on success; classified with the Err* sentinels
 }
+
+// RestartsItself reports whether Docker may start the container again by
+// itself after it exits: any restart policy but "no". Unknown (not
+// inspected) counts as may: only a container known to stay down once it
+// died is taken for down on its "die" event alone.
+func (c Container) RestartsItself() bool { return c.RestartPolicy != "no" }

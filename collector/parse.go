@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,7 +46,7 @@ func psLabelList(keys []string) string {
 // container "running" with the status "Restarting (1) 3 seconds ago". ps
 // stays the fallback when inspect fails (a container removed in between, an
 // odd engine).
-const inspectFormat = `{"ID":{{json .Id}},"Name":{{json .Name}},"Image":{{json .Image}},"Labels":{{json .Config.Labels}},"RestartCount":{{json .RestartCount}},"Created":{{json .Created}},"StartedAt":{{json .State.StartedAt}},"FinishedAt":{{json .State.FinishedAt}}}`
+const inspectFormat = `{"ID":{{json .Id}},"Name":{{json .Name}},"Image":{{json .Image}},"Labels":{{json .Config.Labels}},"RestartCount":{{json .RestartCount}},"Created":{{json .Created}},"StartedAt":{{json .State.StartedAt}},"FinishedAt":{{json .State.FinishedAt}},"RestartPolicy":{{json .HostConfig.RestartPolicy.Name}}}`
 
 const jsonLineFormat = `{{json .}}`
 
@@ -452,6 +453,9 @@ type inspectLine struct {
 	Created      string            `json:"Created"`
 	StartedAt    string            `json:"StartedAt"`
 	FinishedAt   string            `json:"FinishedAt"`
+	// RestartPolicy is empty for a container made through the API without
+	// one, which Docker treats as "no".
+	RestartPolicy string `json:"RestartPolicy"`
 }
 
 // parseInspect parses inspectFormat lines into a map by full ID.
@@ -482,6 +486,7 @@ func mergeInspect(c *deckhand.Container, in inspectLine) {
 		c.CreatedAt = t
 	}
 	c.StartedAt, c.FinishedAt = stateTime(in.StartedAt), stateTime(in.FinishedAt)
+	c.RestartPolicy = cmp.Or(intern(in.RestartPolicy), "no")
 	setCompose(c)
 }
 

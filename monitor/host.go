@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ type hostState struct {
 	once    sync.Once
 
 	mu         sync.Mutex
+	events     []collector.Event // seen since the last collection
 	snap       deckhand.Snapshot // latest recorded
 	recorded   bool
 	lastStatus deckhand.HostStatus
@@ -36,6 +38,24 @@ func (h *hostState) poke() {
 	}
 }
 
+// noted keeps an event for the next collection to check itself against.
+func (h *hostState) noted(ev collector.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.events) < 64 {
+		h.events = append(h.events, ev)
+	}
+}
+
+// takeEvents hands over the events noted since the last collection.
+func (h *hostState) takeEvents() []collector.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	evs := h.events
+	h.events = nil
+	return evs
+}
+
 func (h *hostState) latest() (deckhand.Snapshot, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -48,17 +68,111 @@ func (h *hostState) latest() (deckhand.Snapshot, bool) {
 func (m *Monitor) pollLoop(ctx context.Context, h *hostState) {
 	tick := time.NewTicker(m.cfg.Interval)
 	defer tick.Stop()
+	poked := false
 	for {
-		m.collect(ctx, h, false)
+		if !poked || m.collectQuick(ctx, h) > 0 {
+			m.collect(ctx, h, false)
+		}
 		h.once.Do(func() { close(h.first) })
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			poked = false
 		case <-h.trigger:
+			poked = true
 			m.log.Debug("re-collect", "host", h.name, "hop", "collect_start")
 		}
 	}
+}
+
+// collectQuick is the fast path after an event: ps alone decides, and the
+// containers it took from ps alone (stale, returned) are made exact by a
+// normal collection right after.
+func (m *Monitor) collectQuick(ctx context.Context, h *hostState) (stale int) {
+	if disabled, _ := m.disabled(ctx, h.name); disabled {
+		return 1 // the normal path records the host as disabled
+	}
+	evs := h.takeEvents()
+	var s deckhand.Snapshot
+	for _, wait := range behindRetries {
+		s, stale = m.coll.CollectQuick(ctx, h.name)
+		if ctx.Err() != nil {
+			return 0
+		}
+		ev, behind := behindEvents(s, evs)
+		if !behind {
+			break
+		}
+		m.log.Debug("ps behind its event, asking again", "host", h.name, "container", ev.Name, "action", ev.Action, "in", wait)
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-time.After(wait):
+		}
+	}
+	if !m.record(ctx, h, s) {
+		return 0
+	}
+	m.log.Debug("collected", "host", h.name, "quick", true, "took", s.Duration, "hop", "collect_end")
+	m.evaluate(ctx, []deckhand.Snapshot{s})
+	m.pageChanged()
+	return stale
+}
+
+// behindRetries are the waits before asking ps again when it does not
+// show yet what an event announced: the daemon sends "die" before its
+// container list says exited, by a few milliseconds. The last attempt is
+// recorded as it is; the next poll or event corrects it.
+var behindRetries = []time.Duration{3 * time.Millisecond, 6 * time.Millisecond, 12 * time.Millisecond,
+	25 * time.Millisecond, 50 * time.Millisecond, 0}
+
+// behindEvents reports the first event that a snapshot does not show yet.
+func behindEvents(s deckhand.Snapshot, evs []collector.Event) (collector.Event, bool) {
+	if s.Err != nil || len(evs) == 0 {
+		return collector.Event{}, false
+	}
+	byID := make(map[string]*deckhand.Container, len(s.Containers))
+	for i := range s.Containers {
+		byID[s.Containers[i].ID] = &s.Containers[i]
+	}
+	for _, ev := range evs {
+		c := byID[ev.ContainerID]
+		if c == nil {
+			continue // removed since, or not watched on this host
+		}
+		switch ev.Action {
+		case "die", "oom":
+			if c.State == deckhand.StateRunning {
+				return ev, true
+			}
+		case "start", "restart", "unpause":
+			if c.State != deckhand.StateRunning {
+				return ev, true
+			}
+		case "health_status":
+			if ev.Health != "" && c.Health != ev.Health && c.State == deckhand.StateRunning {
+				return ev, true
+			}
+		}
+	}
+	return collector.Event{}, false
+}
+
+// disabled reports whether an admin disabled the host from chat.
+func (m *Monitor) disabled(ctx context.Context, host string) (bool, error) {
+	hs, err := m.st.Host(ctx, host)
+	return err == nil && !hs.Enabled, err
+}
+
+// quietEvents are container events that change nothing ps shows, or that
+// another event follows which does: a `docker kill` is followed by "die"
+// when the process ends (a collection started at "kill" sees it still
+// running and delays the one that matters), a stop by its "die".
+var quietEvents = map[string]bool{
+	"kill": true, "stop": true, "attach": true, "detach": true, "resize": true, "top": true,
+	"commit": true, "copy": true, "export": true, "archive-path": true, "extract-to-dir": true,
+	"mount": true, "unmount": true,
 }
 
 // inventoryLoop runs the host's full collections (every container
@@ -92,6 +206,13 @@ func (m *Monitor) watchEvents(ctx context.Context, h *hostState) {
 		err := m.coll.Events(ctx, h.name, func(ev collector.Event) {
 			m.log.Debug("docker event", "host", h.name, "container", ev.Name, "action", ev.Action, "hop", "event_received",
 				"event_age", m.now().Sub(ev.At))
+			if quietEvents[ev.Action] {
+				return
+			}
+			if ev.Action == "die" {
+				m.died(ctx, h, ev)
+			}
+			h.noted(ev)
 			h.poke()
 		})
 		if ctx.Err() != nil {
@@ -128,7 +249,7 @@ func (m *Monitor) collect(ctx context.Context, h *hostState, full bool) {
 }
 
 func (m *Monitor) collectOne(ctx context.Context, host string, full bool) deckhand.Snapshot {
-	if hs, err := m.st.Host(ctx, host); err == nil && !hs.Enabled {
+	if off, _ := m.disabled(ctx, host); off {
 		// An admin disabled it from chat (maintenance): nothing is asked.
 		now := m.now()
 		return deckhand.Snapshot{Host: deckhand.Host{Name: host, Status: deckhand.HostDisabled, LastCollectAt: now},
@@ -202,4 +323,37 @@ func (m *Monitor) snapshots() []deckhand.Snapshot {
 		}
 	}
 	return out
+}
+
+// died takes a container that no restart policy brings back for down on
+// its "die" event alone. Docker sends the event some 50 to 70 ms before
+// its container list says exited, and the event carries the exit code:
+// waiting for ps would only delay the alert. The collection the event
+// also asks for confirms it (or corrects it, for a container started again
+// by hand at once). A container Docker may restart is left to ps: one
+// crash that its restart policy heals must not page.
+func (m *Monitor) died(ctx context.Context, h *hostState, ev collector.Event) {
+	s, ok := h.latest()
+	if !ok || s.Err != nil {
+		return
+	}
+	i := slices.IndexFunc(s.Containers, func(c deckhand.Container) bool { return c.ID == ev.ContainerID })
+	if i < 0 || s.Containers[i].State != deckhand.StateRunning || s.Containers[i].RestartsItself() {
+		return
+	}
+	ctrs := slices.Clone(s.Containers)
+	c := &ctrs[i]
+	c.State, c.ExitCode, c.Health = deckhand.StateExited, ev.ExitCode, deckhand.HealthNone
+	c.Status = fmt.Sprintf("Exited (%d) Less than a second ago", ev.ExitCode)
+	if !ev.At.IsZero() {
+		c.FinishedAt = ev.At
+	}
+	s.Containers = ctrs
+	s.CollectedAt, s.Full, s.Images, s.Volumes = m.now(), false, nil, nil
+	if !m.record(ctx, h, s) {
+		return
+	}
+	m.log.Debug("down on its die event", "host", h.name, "container", c.Name, "exit", ev.ExitCode, "hop", "die_applied")
+	m.evaluate(ctx, []deckhand.Snapshot{s})
+	m.pageChanged()
 }
