@@ -25,6 +25,10 @@ func (e *Engine) judgeIntents(in Input) (over []deckhand.Intent) {
 	if b.ended == nil {
 		b.ended = map[[2]string]time.Time{}
 	}
+	if len(in.Intents) == 0 {
+		clear(b.ended) // every one was deleted: nothing is pending
+		return nil
+	}
 	type seen struct {
 		byName map[string]deckhand.Container
 		at     time.Time

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -61,5 +62,25 @@ func TestDieEventAloneOpensTheAlert(t *testing.T) {
 				t.Errorf("alert opened on the die event alone: %v, want %v (%+v)", opened, tc.want, active)
 			}
 		})
+	}
+}
+
+func TestInventorySpread(t *testing.T) {
+	if d := inventorySpread("nas", 1, 5*time.Minute); d != 0 {
+		t.Errorf("a single host waits %s", d)
+	}
+	seen := map[time.Duration]bool{}
+	for i := range 200 {
+		d := inventorySpread("host-"+strconv.Itoa(i), 200, 5*time.Minute)
+		if d < 0 || d >= 10*time.Second {
+			t.Fatalf("host %d waits %s, outside [0, 10s) for 200 hosts", i, d)
+		}
+		seen[d.Truncate(time.Second)] = true
+	}
+	if len(seen) < 8 {
+		t.Errorf("200 hosts start their inventories in %d distinct seconds of 10: not spread", len(seen))
+	}
+	if d := inventorySpread("x", 1000, 20*time.Second); d >= 20*time.Second {
+		t.Errorf("waits %s, beyond the inventory interval", d)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -25,6 +27,17 @@ type hostState struct {
 	recorded   bool
 	lastStatus deckhand.HostStatus
 	lastErr    string
+	changed    bool      // the last recorded snapshot differs from the one before
+	inv        inventory // what the last stored full collection found
+}
+
+// takeChanged reports whether the last recorded snapshot brought news.
+func (h *hostState) takeChanged() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.changed
+	h.changed = false
+	return c
 }
 
 func newHostState(name string) *hostState {
@@ -111,8 +124,8 @@ func (m *Monitor) collectQuick(ctx context.Context, h *hostState) (stale int) {
 		case <-time.After(wait):
 		}
 	}
-	if !m.record(ctx, h, s) {
-		return 0
+	if !m.record(ctx, h, s) || !h.takeChanged() {
+		return stale
 	}
 	m.log.Debug("collected", "host", h.name, "quick", true, "took", s.Duration, "hop", "collect_end")
 	m.evaluate(ctx, []deckhand.Snapshot{s})
@@ -178,11 +191,20 @@ var quietEvents = map[string]bool{
 // inventoryLoop runs the host's full collections (every container
 // inspected again, images, volumes, their sizes) beside the fast ones,
 // starting after the first fast collection so that it never delays it.
+// Hosts start their inventories spread over a spell (see inventorySpread)
+// instead of all at once: started together, every host's images, volumes
+// and `system df` land in the same second, at start and then every
+// interval, which is the daemon's peak of memory and CPU.
 func (m *Monitor) inventoryLoop(ctx context.Context, h *hostState) {
 	select {
 	case <-ctx.Done():
 		return
 	case <-h.first:
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(inventorySpread(h.name, len(m.order), m.cfg.InventoryInterval)):
 	}
 	for {
 		m.collect(ctx, h, true)
@@ -234,13 +256,18 @@ func (m *Monitor) watchEvents(ctx context.Context, h *hostState) {
 }
 
 // collect runs one collection of the host, records it and evaluates the
-// host's alerts.
+// host's alerts. A collection that found the host as it was changes
+// nothing: no write, no evaluation (the engine's deadlines have their own
+// timer), no page rebuild.
 func (m *Monitor) collect(ctx context.Context, h *hostState, full bool) {
 	s := m.collectOne(ctx, h.name, full)
 	if ctx.Err() != nil {
 		return
 	}
 	if !m.record(ctx, h, s) {
+		return
+	}
+	if !h.takeChanged() {
 		return
 	}
 	m.log.Debug("collected", "host", h.name, "full", full, "took", s.Duration, "hop", "collect_end")
@@ -275,22 +302,71 @@ func (m *Monitor) record(ctx context.Context, h *hostState, s deckhand.Snapshot)
 		s = merged
 	}
 	first := !h.recorded
-	h.snap, h.recorded = s, true
+	news := first || !sameSnapshot(h.snap, s, h.inv)
+	h.snap, h.recorded, h.changed = s, true, h.changed || news
+	if s.Full && s.Err == nil {
+		h.inv = inventory{known: true, images: s.Images, volumes: s.Volumes}
+	}
 	if first {
 		defer m.pending.Done()
 	}
-	if errors.Is(s.Err, deckhand.ErrHostDisabled) {
-		// Keep the host's stored facts; the engine freezes a disabled host.
+	if m.met != nil && !errors.Is(s.Err, deckhand.ErrHostDisabled) {
+		m.met.ObserveCollect(s.Host.Name, s.Duration, s.Err == nil)
+	}
+	if !news || errors.Is(s.Err, deckhand.ErrHostDisabled) {
+		// Nothing to write: the host is as stored (its collection times
+		// are in memory, for the page). A disabled host keeps its stored
+		// facts; the engine freezes it.
 		return true
 	}
 	if err := m.st.SaveSnapshot(ctx, s); err != nil && ctx.Err() == nil {
 		m.log.Error("save snapshot", "host", s.Host.Name, "err", err)
 	}
-	if m.met != nil {
-		m.met.ObserveCollect(s.Host.Name, s.Duration, s.Err == nil)
-	}
 	m.logStatus(h, s, first)
 	return true
+}
+
+// sameSnapshot reports whether b finds the host as a did: the same status
+// and error, no inventory, and every container as it was. The collector
+// hands unchanged containers over as they were, so this is cheap.
+func sameSnapshot(a, b deckhand.Snapshot, inv inventory) bool {
+	if a.Host.Status != b.Host.Status || errText(a.Err) != errText(b.Err) || len(a.Containers) != len(b.Containers) {
+		return false
+	}
+	if b.Full && (!inv.known || !slices.EqualFunc(inv.images, b.Images, sameImage) || !slices.Equal(inv.volumes, b.Volumes)) {
+		return false
+	}
+	for i := range a.Containers {
+		if !sameContainer(a.Containers[i], b.Containers[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameContainer(a, b deckhand.Container) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.State == b.State && a.Status == b.Status && a.Health == b.Health &&
+		a.ExitCode == b.ExitCode && a.RestartCount == b.RestartCount && a.Image == b.Image && a.ImageID == b.ImageID &&
+		a.RestartPolicy == b.RestartPolicy && a.StartedAt.Equal(b.StartedAt) && a.FinishedAt.Equal(b.FinishedAt) &&
+		maps.Equal(a.Labels, b.Labels) && slices.Equal(a.Ports, b.Ports)
+}
+
+func sameImage(a, b deckhand.Image) bool {
+	return a.ID == b.ID && a.Size == b.Size && a.CreatedAt.Equal(b.CreatedAt) && slices.Equal(a.RepoTags, b.RepoTags)
+}
+
+// inventory is the images and volumes last stored for a host.
+type inventory struct {
+	known   bool
+	images  []deckhand.Image
+	volumes []deckhand.Volume
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // logStatus says when a host's status changes, not on every collection
@@ -353,7 +429,22 @@ func (m *Monitor) died(ctx context.Context, h *hostState, ev collector.Event) {
 	if !m.record(ctx, h, s) {
 		return
 	}
+	h.takeChanged()
 	m.log.Debug("down on its die event", "host", h.name, "container", c.Name, "exit", ev.ExitCode, "hop", "die_applied")
 	m.evaluate(ctx, []deckhand.Snapshot{s})
 	m.pageChanged()
+}
+
+// inventorySpread is how long a host waits after its first collection
+// before its first inventory: a fixed share, by the hash of its name, of
+// a spell that grows with the fleet (50 ms a host, at most 30 s and never
+// more than the interval). A homelab's few hosts start theirs at once.
+func inventorySpread(host string, hosts int, interval time.Duration) time.Duration {
+	spell := min(time.Duration(hosts)*50*time.Millisecond, 30*time.Second, interval)
+	if hosts <= 1 || spell <= 0 {
+		return 0
+	}
+	f := fnv.New32a()
+	f.Write([]byte(host))
+	return time.Duration(f.Sum32()%1000) * spell / 1000
 }

@@ -50,6 +50,7 @@ func (m *Monitor) refreshPage(ctx context.Context, force bool) {
 		m.logErr(ctx, "status page: hosts", err)
 		return
 	}
+	m.overlayHosts(hosts)
 	ctrs := m.pageContainers(ctx, hosts)
 	active, _ := m.st.ActiveAlerts(ctx)
 	m.setGauges(hosts, ctrs, active)
@@ -224,4 +225,26 @@ func (m *Monitor) checking() []string {
 		}
 	}
 	return out
+}
+
+// overlayHosts gives the stored hosts their latest collection's status
+// and times from memory: an unchanged host is not written on every
+// collection. Whether a host is enabled stays the store's (chat may have
+// disabled it).
+func (m *Monitor) overlayHosts(hosts []deckhand.Host) {
+	for i := range hosts {
+		h := m.hosts[hosts[i].Name]
+		if h == nil {
+			continue
+		}
+		s, ok := h.latest()
+		if !ok || s.Host.Status == deckhand.HostDisabled {
+			continue
+		}
+		hosts[i].Status, hosts[i].LastError = s.Host.Status, s.Host.LastError
+		hosts[i].LastCollectAt = s.Host.LastCollectAt
+		if !s.Host.LastOKAt.IsZero() {
+			hosts[i].LastOKAt = s.Host.LastOKAt
+		}
+	}
 }

@@ -32,7 +32,9 @@ type fileConfig struct {
 	PublicURL  string           `toml:"public_url"`
 	Secret     secret           `toml:"secret"`
 	SecretFile string           `toml:"secret_file"`
-	Collector  collectorSection `toml:"collector"`
+	// MemoryLimit is the Go runtime's soft memory limit (see memory.go).
+	MemoryLimit byteSize         `toml:"memory_limit"`
+	Collector   collectorSection `toml:"collector"`
 	Hosts      []hostSection    `toml:"hosts"`
 	Alerts     alertsSection    `toml:"alerts"`
 	Status     statusSection    `toml:"statuspage"`

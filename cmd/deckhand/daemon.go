@@ -188,6 +188,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer d.close()
+	if !*once {
+		applyMemoryLimit(cfg, log)
+	}
 	if *once {
 		d.mon.RunOnce(ctx)
 		fmt.Fprintf(stdout, "collected %d host(s) into %s\n", len(d.hosts), cfg.Data)

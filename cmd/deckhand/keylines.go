@@ -212,6 +212,8 @@ func want(t reflect.Type) string {
 		return "a duration in quotes, " + durationExamples
 	case t == reflect.TypeFor[secret]():
 		return "a string in quotes"
+	case t == reflect.TypeFor[byteSize]():
+		return "a size in quotes, " + sizeExamples
 	}
 	switch t.Kind() {
 	case reflect.String:

@@ -96,6 +96,9 @@ type logLine struct {
 // Engine is a scriptable fake Docker engine plus CLI. Safe for concurrent use.
 type Engine struct {
 	prof profile
+	// imagesBorn is when the engine's images were built: fixed once
+	// asked, as a real image's creation time is.
+	imagesBorn time.Time
 
 	mu            sync.Mutex
 	now           func() time.Time
@@ -1032,7 +1035,10 @@ func (e *Engine) images(args []string, stdout, stderr io.Writer) int {
 		if !noTrunc {
 			id = strings.TrimPrefix(id, "sha256:")[:12]
 		}
-		created := now.Add(-72 * time.Hour)
+		if e.imagesBorn.IsZero() {
+			e.imagesBorn = now.Add(-72 * time.Hour).Truncate(time.Second)
+		}
+		created := e.imagesBorn
 		list = append(list, map[string]any{
 			"Containers": "N/A", "CreatedAt": created.UTC().Format("2006-01-02 15:04:05 -0700 MST"),
 			"CreatedSince": humanDuration(now.Sub(created)) + " ago", "Digest": "<none>", "ID": id,
