@@ -6,9 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -145,23 +148,18 @@ func TestE2EBrokenHostsBesideAHealthyOne(t *testing.T) {
 	}
 
 	// While the hung host holds its 10s command timeout, the local host is
-	// still collected on the 1s cycle: between two attempts on the hung
-	// host, the local one is collected several times (counted, not timed).
-	hangAttempts := map[time.Time]bool{}
-	localOK := map[time.Time]bool{}
+	// still collected on the 1s poll: between two attempts on the hung host,
+	// the local one is collected several times (counted, not timed, from
+	// /metrics: an unchanged host is not written to the store again).
+	// Two more attempts on the hung host take at least one command
+	// timeout, since its polls run one after the other.
+	hang0, local0 := collects(t, e.addr, "hang"), collects(t, e.addr, "local")
 	eventually(t, "the hung host attempted twice more", func() (bool, string) {
-		if h := hostStatus(t, st, "hang"); len(hangAttempts) > 0 || h.Status == deckhand.HostTimeout {
-			hangAttempts[h.LastCollectAt] = true
-		}
-		if len(hangAttempts) >= 2 { // inside a window between two attempts
-			if h := hostStatus(t, st, "local"); h.Status == deckhand.HostOK {
-				localOK[h.LastOKAt] = true
-			}
-		}
-		return len(hangAttempts) >= 3, fmt.Sprintf("%d attempts", len(hangAttempts))
+		n := collects(t, e.addr, "hang")
+		return n >= hang0+2, fmt.Sprintf("%v attempts", n)
 	})
-	if len(localOK) < 3 {
-		t.Errorf("local collected %d time(s) during one attempt on the hung host: a slow host holds back the others", len(localOK))
+	if got := collects(t, e.addr, "local") - local0; got < 3 {
+		t.Errorf("local collected %v time(s) during two attempts on the hung host: a slow host holds back the others", got)
 	}
 	// One host outage pages once per host, not per container.
 	waitNtfy(t, fake, "daemondown", "", "daemondown has its Docker daemon down", 1)
@@ -243,4 +241,26 @@ func newHostKey(t *testing.T, path string) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// collects is how many collections of host /metrics counts, whatever their
+// result.
+func collects(t *testing.T, addr, host string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	total := 0.0
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "deckhand_collects_total{") || !strings.Contains(line, `host="`+host+`"`) {
+			continue
+		}
+		if f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64); err == nil {
+			total += f
+		}
+	}
+	return total
 }
