@@ -1,10 +1,10 @@
 // Package fleet owns deckhand's simulated fleet: many in-process SSH hosts
 // (collectortest servers in front of fake Docker engines) with injected
-// round-trip time, jitter and failures, the files a collector needs to reach
+// round-trip time, jitter, failures and hung hosts, the files a collector needs to reach
 // them (client key, known_hosts), a manifest so that a parent process can
 // collect from a fleet served by a child process, and the naive baseline
-// collector (a new SSH connection per docker command) that `deckhand bench`
-// compares deckhand's collector with.
+// collector (a new SSH connection per docker command) that cmd/deckhand-bench
+// compares deckhand's with.
 package fleet
 
 import (
