@@ -1,55 +1,63 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
-
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/collector"
-	"github.com/deckhand/deckhand/commands"
 	"github.com/deckhand/deckhand/internal/fleet"
 	"github.com/deckhand/deckhand/internal/sshdtest"
 )
 
-// benchLatency measures, on the real Docker engine reached through a real
-// OpenSSH sshd, the time from `docker kill` to the ntfy notice produced by
-// the daemon's own pipeline (events → collect → alerts → store → outbox →
-// ntfy), next to the raw `docker events` latency of the same kills, and
-// /restart through the command router next to a plain `ssh host docker
-// restart`.
-func benchLatency(ctx context.Context, o benchOptions, rep *benchReport, stderr io.Writer) error {
+// Goals of the latency section, from the die event's own timestamp to the
+// ntfy receiver (p95).
+const (
+	notifyGoalLocalMS = 100
+	notifyGoalSSHMS   = 150
+	notifyGoalOldMS   = 1000 // the goal checked before the hop-by-hop work
+)
+
+// latencyEnv is what every transport's run shares: the engine's die
+// events, the ntfy receiver, the image, the sshd.
+type latencyEnv struct {
+	o      options
+	run    string // this bench run's label value, and its containers' prefix
+	image  string
+	dir    string
+	raw    *arrivals
+	ntfy   *ntfyReceiver
+	ntfyIn string // the receiver's URL
+	sshd   *benchSSHD
+	// crash kills a container's process the way a crash does (SIGKILL
+	// from outside, so its restart policy applies); docker kill when this
+	// process may not signal it.
+	pidKill bool
+}
+
+// benchLatency measures, on the real Docker engine, the real daemon's path
+// from a container's death to the ntfy notification, through the local
+// transport and through a real OpenSSH sshd, hop by hop from the daemon's
+// debug log; that a container whose restart policy brings it back does
+// not page; and the Restart button's action path next to a plain `ssh
+// host docker restart`.
+func benchLatency(ctx context.Context, o options, rep *benchReport, stderr io.Writer) error {
 	const sec = "latency"
 	if o.latencySkip != "" {
 		rep.skip(sec, "skipped ("+o.latencySkip+")")
-		return nil
-	}
-	if _, err := os.Stat(sshdtest.SSHDPath); err != nil {
-		rep.skip(sec, "skipped: OpenSSH sshd not installed ("+sshdtest.SSHDPath+")")
 		return nil
 	}
 	if out, err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").Output(); err != nil || len(bytes.TrimSpace(out)) == 0 {
@@ -66,399 +74,426 @@ func benchLatency(ctx context.Context, o benchOptions, rep *benchReport, stderr 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	sshd, err := startSSHD(ctx, dir)
-	if err != nil {
+	env := &latencyEnv{o: o, run: hex.EncodeToString(randBytes(4)), image: image, dir: dir, ntfy: newNtfyReceiver("deckhand-bench"),
+		pidKill: os.Geteuid() == 0}
+	srv := httptest.NewServer(env.ntfy)
+	defer srv.Close()
+	env.ntfyIn = srv.URL
+	dctx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	if env.raw, err = watchDockerEvents(dctx, env.run); err != nil {
 		return err
 	}
-	defer sshd.stop()
-
-	// One container per kill trial (a fresh alert each time, no cooldown in
-	// the way), one more for the restarts.
-	run := hex.EncodeToString(randBytes(4))
-	names := make([]string, o.trials+2)
-	for i := range names {
-		names[i] = fmt.Sprintf("dh-bench-%s-%03d", run, i)
+	transports := []string{collector.TransportLocal}
+	if _, err := os.Stat(sshdtest.SSHDPath); err == nil {
+		if env.sshd, err = startSSHD(ctx, dir); err != nil {
+			return err
+		}
+		defer env.sshd.stop()
+		transports = append(transports, collector.TransportSSH)
+	} else {
+		rep.skip(sec+" through OpenSSH", "OpenSSH sshd not installed ("+sshdtest.SSHDPath+")")
 	}
-	defer func() {
-		_ = exec.Command("docker", append([]string{"rm", "-f", "-v"}, names...)...).Run()
-	}()
-	for _, n := range names {
-		if out, err := exec.CommandContext(ctx, "docker", "create", "--name", n, "--label", "deckhand.test.pid="+strconv.Itoa(os.Getpid()),
-			"--label", "deckhand.bench="+run, "--label", deckhand.LabelMonitor+"=true", "--no-healthcheck", image).CombinedOutput(); err != nil {
+	for _, tr := range transports {
+		f, err := env.measure(ctx, tr, stderr)
+		if err != nil {
+			return fmt.Errorf("%s transport: %w", tr, err)
+		}
+		f.report(rep, tr)
+	}
+	rep.note("latency: the real daemon (`deckhand run`, log_format json at debug level) on the real Docker engine, through the local docker CLI and through OpenSSH's sshd on 127.0.0.1; " +
+		"each trial crashes a fresh container without a restart policy (SIGKILL to its process) and times from the die event's own timestamp (timeNano) to an ntfy receiver in this process; the hops come from the daemon's log (hop attribute); the Restart button is tapped the way the ntfy app does, a POST to the alert's action URL")
+	if !env.pidKill {
+		rep.note("latency: not root, so containers were stopped with docker kill, which Docker treats as deliberate (no restart policy applies): the restart-policy check was skipped")
+	}
+	return nil
+}
+
+// latencyFigures are one transport's.
+type latencyFigures struct {
+	hops          []hopTimes
+	missingHops   int
+	peak          treeUsage // daemon and its children
+	policyPages   int       // notifications for one crash of a container with restart=always
+	policyChecked bool
+	policyBack    bool // docker brought it back
+	taps, direct  []time.Duration
+}
+
+// measure runs one daemon watching the engine through transport tr.
+func (e *latencyEnv) measure(ctx context.Context, tr string, stderr io.Writer) (latencyFigures, error) {
+	var f latencyFigures
+	prefix := fmt.Sprintf("dh-bench-%s-%s", e.run, tr)
+	kills := names(prefix+"-kill", e.o.trials+1) // the first warms every path up
+	policy := prefix + "-policy"
+	var taps []string
+	if tr == collector.TransportSSH {
+		taps = names(prefix+"-tap", e.o.restarts)
+	}
+	all := append(append(append([]string{}, kills...), policy), taps...)
+	e.ntfy.watch(all...)
+	defer func() { _ = exec.Command("docker", append([]string{"rm", "-f", "-v"}, all...)...).Run() }()
+	if err := e.create(ctx, all, policy); err != nil {
+		return f, err
+	}
+	d, err := e.startDaemon(ctx, tr, stderr)
+	if err != nil {
+		return f, err
+	}
+	defer d.stop()
+	peak := sampleTree(d.cmd.Process.Pid, 100*time.Millisecond)
+	defer peak.stop()
+
+	// The events stream opens right after the first collection; the
+	// warm-up crash proves it and is not counted.
+	time.Sleep(500 * time.Millisecond)
+	if _, err := e.crashAndWait(ctx, kills[0]); err != nil {
+		return f, fmt.Errorf("warm-up: %w", err)
+	}
+	for _, name := range kills[1:] {
+		h, err := e.crashAndWait(ctx, name)
+		if err != nil {
+			return f, err
+		}
+		f.hops = append(f.hops, h)
+	}
+	if e.pidKill {
+		if err := e.checkPolicy(ctx, policy, &f); err != nil {
+			return f, err
+		}
+	}
+	for _, name := range taps {
+		tap, direct, err := e.restartBoth(ctx, name)
+		if err != nil {
+			return f, err
+		}
+		f.taps, f.direct = append(f.taps, tap), append(f.direct, direct)
+	}
+	f.peak = peak.stop()
+	d.stop()
+	return f, d.readHops(&f)
+}
+
+func names(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%03d", prefix, i)
+	}
+	return out
+}
+
+// create creates and starts the containers, monitored; policy alone gets
+// a restart policy.
+func (e *latencyEnv) create(ctx context.Context, all []string, policy string) error {
+	for _, n := range all {
+		args := []string{"create", "--name", n, "--label", "deckhand.test.pid=" + strconv.Itoa(os.Getpid()),
+			"--label", "deckhand.bench=" + e.run, "--label", deckhand.LabelMonitor + "=true", "--no-healthcheck"}
+		if n == policy {
+			args = append(args, "--restart", "always")
+		}
+		if out, err := exec.CommandContext(ctx, "docker", append(args, e.image)...).CombinedOutput(); err != nil {
 			return fmt.Errorf("docker create: %v: %s", err, out)
 		}
 	}
-	if out, err := exec.CommandContext(ctx, "docker", append([]string{"start"}, names...)...).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "docker", append([]string{"start"}, all...)...).CombinedOutput(); err != nil {
 		return fmt.Errorf("docker start: %v: %s", err, out)
 	}
+	return nil
+}
 
-	ntfyFake := newNtfyReceiver("deckhand-bench")
-	ntfySrv := httptest.NewServer(ntfyFake)
-	defer ntfySrv.Close()
+// crash kills the container's main process, and returns when it did.
+func (e *latencyEnv) crash(ctx context.Context, name string) (time.Time, error) {
+	if !e.pidKill {
+		t := time.Now()
+		if out, err := exec.CommandContext(ctx, "docker", "kill", name).CombinedOutput(); err != nil {
+			return t, fmt.Errorf("docker kill: %v: %s", err, out)
+		}
+		return t, nil
+	}
+	out, err := exec.CommandContext(ctx, "docker", "inspect", "--format", "{{.State.Pid}}", name).Output()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("docker inspect %s: %w", name, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil || pid <= 0 {
+		return time.Time{}, fmt.Errorf("%s: no process to kill (%q)", name, out)
+	}
+	t := time.Now()
+	return t, syscall.Kill(pid, syscall.SIGKILL)
+}
 
-	cfgText := fmt.Sprintf(`data = %q
-log_level = "error"
+// crashAndWait crashes name and waits for its die event and its
+// notification.
+func (e *latencyEnv) crashAndWait(ctx context.Context, name string) (hopTimes, error) {
+	t, err := e.crash(ctx, name)
+	if err != nil {
+		return hopTimes{}, err
+	}
+	die, err := e.raw.wait(name, t, 15*time.Second)
+	if err != nil {
+		return hopTimes{}, fmt.Errorf("die event: %w", err)
+	}
+	n, err := e.ntfy.wait(name, t, 15*time.Second)
+	if err != nil {
+		return hopTimes{}, fmt.Errorf("notification: %w", err)
+	}
+	return hopTimes{name: name, die: die.stamp, notified: n.at}, nil
+}
+
+// policyWait is how long a restart-policy container is watched after its
+// crash for a page: the crash grace is 0, so a page would come within a
+// second.
+const policyWait = 3 * time.Second
+
+func (e *latencyEnv) checkPolicy(ctx context.Context, name string, f *latencyFigures) error {
+	t, err := e.crash(ctx, name)
+	if err != nil {
+		return err
+	}
+	if _, err := e.raw.wait(name, t, 15*time.Second); err != nil {
+		return fmt.Errorf("die event: %w", err)
+	}
+	time.Sleep(policyWait)
+	f.policyChecked, f.policyPages = true, e.ntfy.count(name, t)
+	out, err := exec.CommandContext(ctx, "docker", "inspect", "--format", "{{.State.Running}} {{.RestartCount}}", name).Output()
+	f.policyBack = err == nil && strings.HasPrefix(string(out), "true ") && strings.TrimSpace(string(out)) != "true 0"
+	return nil
+}
+
+// restartBoth crashes name, taps its alert's Restart button, then crashes
+// it again and restarts it over a new SSH connection: the same docker
+// restart of a dead container, through deckhand's action path and not.
+func (e *latencyEnv) restartBoth(ctx context.Context, name string) (tap, direct time.Duration, err error) {
+	t, err := e.crash(ctx, name)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err := e.ntfy.wait(name, t, 15*time.Second)
+	if err != nil {
+		return 0, 0, fmt.Errorf("notification: %w", err)
+	}
+	var button *ntfyAction
+	for i, a := range n.actions {
+		if a.Label == "Restart" && a.Action == "http" {
+			button = &n.actions[i]
+		}
+	}
+	if button == nil {
+		return 0, 0, fmt.Errorf("%s: the notification has no Restart button: %+v", name, n.actions)
+	}
+	if tap, err = pressButton(ctx, *button); err != nil {
+		return 0, 0, err
+	}
+	t, err = e.crash(ctx, name)
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := e.raw.wait(name, t, 15*time.Second); err != nil {
+		return 0, 0, fmt.Errorf("die event: %w", err)
+	}
+	cfg, err := fleet.ClientConfig(e.sshd.keyFile, e.sshd.knownHosts, e.sshd.user)
+	if err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	if _, err := fleet.Exec(ctx, cfg, e.sshd.addr, collector.QuoteArgv([]string{"docker", "restart", name})); err != nil {
+		return 0, 0, err
+	}
+	return tap, time.Since(start), nil
+}
+
+// pressButton does what the ntfy app does when an http action is tapped.
+func pressButton(ctx context.Context, a ntfyAction) (time.Duration, error) {
+	method := a.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.URL, nil)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("tap %s: %w", a.Label, err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	resp.Body.Close()
+	took := time.Since(start)
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("tap %s: %s: %s", a.Label, resp.Status, bytes.TrimSpace(body))
+	}
+	return took, nil
+}
+
+// latencyDaemon is `deckhand run` watching the engine as host "bench".
+type latencyDaemon struct {
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
+}
+
+func (e *latencyEnv) startDaemon(ctx context.Context, tr string, stderr io.Writer) (*latencyDaemon, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	host := "transport = \"local\"\n"
+	if tr == collector.TransportSSH {
+		host = fmt.Sprintf("transport = \"ssh\"\naddress = %q\nuser = %q\nkey_file = %q\nknown_hosts = %q\n",
+			e.sshd.addr, e.sshd.user, e.sshd.keyFile, e.sshd.knownHosts)
+	}
+	cfg := fmt.Sprintf(`data = %q
+log_level = "debug"
+log_format = "json"
 secret = %q
+public_url = "http://127.0.0.1:%d"
 
 [collector]
 interval = "15s"
 
-[[hosts]]
-name = "bench"
-transport = "ssh"
-address = %q
-user = %q
-key_file = %q
-known_hosts = %q
-
 [statuspage]
-listen = "127.0.0.1:0"
+listen = "127.0.0.1:%d"
 
 [ntfy]
 server = %q
 topic = "deckhand-bench"
-`, filepath.Join(dir, "deckhand.db"), hex.EncodeToString(randBytes(32)), sshd.addr, sshd.user, sshd.keyFile, sshd.knownHosts, ntfySrv.URL)
-	cfg, err := parseConfig("(bench)", []byte(cfgText))
-	if err != nil {
-		return err
-	}
-	dctx, stopDaemon := context.WithCancel(ctx)
-	defer stopDaemon()
-	d, err := newDaemon(dctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})), true)
-	if err != nil {
-		return err
-	}
-	d.ln, err = net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		d.close()
-		return err
-	}
-	daemonDone := make(chan error, 1)
-	go func() { daemonDone <- d.run(dctx) }()
-	defer func() {
-		stopDaemon()
-		<-daemonDone
-		d.close()
-	}()
-	select {
-	case <-d.started:
-	case err := <-daemonDone:
-		return fmt.Errorf("daemon stopped: %w", err)
-	case <-time.After(60 * time.Second):
-		return errors.New("daemon did not start within 60s")
-	}
+actions = true
 
-	raw, err := watchDockerEvents(dctx, run)
-	if err != nil {
-		return err
-	}
-
-	kill := func(name string) (rawLat, noticeLat time.Duration, err error) {
-		t0 := time.Now()
-		if out, err := exec.CommandContext(ctx, "docker", "kill", name).CombinedOutput(); err != nil {
-			return 0, 0, fmt.Errorf("docker kill: %v: %s", err, out)
-		}
-		evAt, err := raw.wait(name, 15*time.Second)
-		if err != nil {
-			return 0, 0, err
-		}
-		nAt, err := ntfyFake.wait(name, 15*time.Second)
-		if err != nil {
-			return 0, 0, err
-		}
-		return evAt.Sub(t0), nAt.Sub(t0), nil
-	}
-	// The first kill warms up every path (and proves the events stream is
-	// connected); it is not counted.
-	time.Sleep(500 * time.Millisecond)
-	if _, _, err := kill(names[0]); err != nil {
-		return fmt.Errorf("warm-up: %w", err)
-	}
-	var raws, notices []time.Duration
-	for _, n := range names[1 : o.trials+1] {
-		r, nt, err := kill(n)
-		if err != nil {
-			return err
-		}
-		raws, notices = append(raws, r), append(notices, nt)
-	}
-	rep.add(sec, fmt.Sprintf("docker kill → raw docker events line, p50 (%d trials)", len(raws)), ms(percentile(raws, 0.5)), "ms")
-	rep.add(sec, "docker kill → raw docker events line, p95", ms(percentile(raws, 0.95)), "ms")
-	rep.add(sec, "docker kill → ntfy notice received, p50", ms(percentile(notices, 0.5)), "ms")
-	rep.goal(sec, "docker kill → ntfy notice received, p95", ms(percentile(notices, 0.95)), "ms", true, 1000, true)
-
-	// /restart through the router (persistent connection) against a new
-	// SSH connection running docker restart, alternating.
-	target := names[len(names)-1]
-	sshCfg, err := fleet.ClientConfig(sshd.keyFile, sshd.knownHosts, sshd.user)
-	if err != nil {
-		return err
-	}
-	admin := deckhand.Actor{Platform: deckhand.PlatformCLI, UserID: "bench", Name: "bench", Role: deckhand.RoleAdmin}
-	var viaRouter, direct []time.Duration
-	for range o.restarts {
-		t := time.Now()
-		reply := d.router.Handle(ctx, commands.Request{Actor: admin, Command: "restart", Args: []string{"bench", target}})
-		if reply.Error {
-			return fmt.Errorf("/restart: %s", reply.Text)
-		}
-		viaRouter = append(viaRouter, time.Since(t))
-		t = time.Now()
-		if _, err := fleet.Exec(ctx, sshCfg, sshd.addr, collector.QuoteArgv([]string{"docker", "restart", target})); err != nil {
-			return err
-		}
-		direct = append(direct, time.Since(t))
-	}
-	rp, dp := percentile(viaRouter, 0.5), percentile(direct, 0.5)
-	rep.add(sec, fmt.Sprintf("/restart via commands.Router, p50 (%d trials)", len(viaRouter)), ms(rp), "ms")
-	rep.add(sec, "ssh host docker restart (new connection), p50", ms(dp), "ms")
-	rep.add(sec, "/restart overhead over direct ssh", ms(rp-dp), "ms")
-	rep.note("latency: real Docker engine through OpenSSH sshd on 127.0.0.1, the daemon's own pipeline with an in-process ntfy receiver; times from the moment `docker kill` is issued")
-	return nil
-}
-
-func randBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return b
-}
-
-// benchImage returns a local image whose default command serves until
-// killed: the integration tests' deckhand-testapp when present, else one
-// built from internal/testapp (needs the go tool and the source tree).
-func benchImage(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "docker", "images", "deckhand-testapp", "--format", "{{.Repository}}:{{.Tag}}").Output()
-	if err == nil {
-		if first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n"); first != "" {
-			return first, nil
-		}
-	}
-	dir, err := os.MkdirTemp("", "deckhand-bench-image-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", filepath.Join(dir, "testapp"), "github.com/deckhand/deckhand/internal/testapp")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build testapp: %v: %s", err, bytes.TrimSpace(out))
-	}
-	df := "FROM scratch\nCOPY testapp /testapp\nENTRYPOINT [\"/testapp\"]\nCMD [\"serve\"]\n"
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
-		return "", err
-	}
-	const tag = "deckhand-bench-testapp:latest"
-	b := exec.CommandContext(ctx, "docker", "build", "-q", "-t", tag, dir)
-	b.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := b.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("docker build: %v: %s", err, bytes.TrimSpace(out))
-	}
-	return tag, nil
-}
-
-// benchSSHD is OpenSSH's sshd on a loopback port with generated keys.
-type benchSSHD struct {
-	addr, user, keyFile, knownHosts string
-	cmd                             *exec.Cmd
-}
-
-func writeKey(path string) (ssh.PublicKey, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
+[[hosts]]
+name = "bench"
+%s`, filepath.Join(e.dir, tr+".db"), hex.EncodeToString(randBytes(32)), port, port, e.ntfyIn, host)
+	cfgPath := filepath.Join(e.dir, tr+".toml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "deckhand bench")
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		return nil, err
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		return nil, err
-	}
-	return s.PublicKey(), nil
-}
-
-func startSSHD(ctx context.Context, dir string) (*benchSSHD, error) {
-	u, err := user.Current()
-	if err != nil {
-		return nil, err
-	}
-	if os.Geteuid() == 0 {
-		_ = os.MkdirAll("/run/sshd", 0o755)
-	}
-	hostPub, err := writeKey(filepath.Join(dir, "host_key"))
-	if err != nil {
-		return nil, err
-	}
-	clientPub, err := writeKey(filepath.Join(dir, "id_ed25519"))
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(clientPub), 0o600); err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	portN, _ := strconv.Atoi(port)
-	conf := strings.Join(sshdtest.Config{Port: portN, Dir: dir, HostKeyFile: filepath.Join(dir, "host_key"),
-		AuthorizedKeys: filepath.Join(dir, "authorized_keys"), User: u.Username}.Lines(), "\n") + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o600); err != nil {
-		return nil, err
-	}
-	known := knownhosts.Line([]string{knownhosts.Normalize(addr)}, hostPub) + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(known), 0o600); err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(filepath.Join(dir, "sshd.log"))
+	d := &latencyDaemon{logPath: filepath.Join(e.dir, tr+".log"), done: make(chan struct{})}
+	logf, err := os.Create(d.logPath)
 	if err != nil {
 		return nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(sshdtest.SSHDPath, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start sshd: %w", err)
+	d.cmd = exec.Command(e.o.deckhand, "run", "--config", cfgPath)
+	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	if err := d.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start deckhand run: %w", err)
 	}
-	s := &benchSSHD{addr: addr, user: u.Username, keyFile: filepath.Join(dir, "id_ed25519"), knownHosts: filepath.Join(dir, "known_hosts"), cmd: cmd}
-	deadline := time.Now().Add(10 * time.Second)
+	go func() { _ = d.cmd.Wait(); close(d.done) }()
+	metrics := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	deadline := time.Now().Add(time.Minute)
 	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if strings.HasPrefix(line, "SSH-2.0-") {
-				return s, nil
-			}
+		up, _, err := scrape(ctx, metrics)
+		if err == nil && up >= 1 {
+			return d, nil
+		}
+		select {
+		case <-d.done:
+			return nil, fmt.Errorf("deckhand run exited:\n%s", d.logTail())
+		default:
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			s.stop()
-			log, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
-			return nil, fmt.Errorf("sshd not answering on %s: %s", addr, bytes.TrimSpace(log))
+			d.stop()
+			return nil, fmt.Errorf("the daemon did not collect its host within a minute (last error: %v):\n%s", err, d.logTail())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// stop ends the listening sshd; per-connection children end with their
-// connections, which the daemon has closed by then.
-func (s *benchSSHD) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	_ = s.cmd.Wait()
-}
-
-// arrivals records when texts mentioning a container arrived.
-type arrivals struct {
-	mu      sync.Mutex
-	changed chan struct{}
-	seen    map[string]time.Time
-}
-
-func newArrivals() *arrivals {
-	return &arrivals{changed: make(chan struct{}), seen: map[string]time.Time{}}
-}
-
-func (a *arrivals) record(key string, at time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if _, ok := a.seen[key]; !ok {
-		a.seen[key] = at
-		close(a.changed)
-		a.changed = make(chan struct{})
-	}
-}
-
-// wait returns when a text containing name first arrived.
-func (a *arrivals) wait(name string, timeout time.Duration) (time.Time, error) {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		a.mu.Lock()
-		for k, at := range a.seen {
-			if strings.Contains(k, name) {
-				a.mu.Unlock()
-				return at, nil
-			}
-		}
-		ch := a.changed
-		a.mu.Unlock()
-		select {
-		case <-ch:
-		case <-deadline.C:
-			return time.Time{}, fmt.Errorf("nothing about %s within %s", name, timeout)
-		}
-	}
-}
-
-// ntfyReceiver accepts what ntfy accepts on its JSON publishing endpoint
-// (POST / with a JSON body naming a valid topic and carrying a message) and
-// answers like ntfy; anything else is refused as ntfy would.
-type ntfyReceiver struct {
-	topic string
-	*arrivals
-}
-
-func newNtfyReceiver(topic string) *ntfyReceiver {
-	return &ntfyReceiver{topic: topic, arrivals: newArrivals()}
-}
-
-func (n *ntfyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	at := time.Now()
-	if r.Method != http.MethodPost && r.Method != http.MethodPut || r.URL.Path != "/" {
-		http.Error(w, `{"code":40401,"http":404,"error":"page not found"}`, http.StatusNotFound)
+func (d *latencyDaemon) stop() {
+	select {
+	case <-d.done:
 		return
+	default:
 	}
-	var m struct {
-		Topic    string `json:"topic"`
-		Title    string `json:"title"`
-		Message  string `json:"message"`
-		Priority int    `json:"priority"`
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		_ = d.cmd.Process.Kill()
+		<-d.done
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || m.Topic != n.topic || m.Priority < 0 || m.Priority > 5 {
-		http.Error(w, `{"code":40024,"http":400,"error":"invalid request: request body must be valid JSON"}`, http.StatusBadRequest)
-		return
-	}
-	n.record(m.Title+"\n"+m.Message, at)
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"id":"%s","time":%d,"event":"message","topic":%q}`+"\n", hex.EncodeToString(randBytes(6)), at.Unix(), m.Topic)
 }
 
-// rawEvents is a local `docker events` stream of the bench's containers'
-// die events.
-type rawEvents struct{ *arrivals }
+func (d *latencyDaemon) logTail() string {
+	b, _ := os.ReadFile(d.logPath)
+	return tail(string(b), 30)
+}
 
-func watchDockerEvents(ctx context.Context, run string) (*rawEvents, error) {
-	cmd := exec.CommandContext(ctx, "docker", "events", "--format", "{{json .}}", "--filter", "type=container",
-		"--filter", "event=die", "--filter", "label=deckhand.bench="+run)
-	out, err := cmd.StdoutPipe()
+// readHops fills f's hops from the daemon's log.
+func (d *latencyDaemon) readHops(f *latencyFigures) error {
+	lf, err := os.Open(d.logPath)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
+	defer lf.Close()
+	log, err := readLog(lf)
+	if err != nil {
+		return err
 	}
-	e := &rawEvents{newArrivals()}
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			at := time.Now()
-			var ev struct {
-				Actor struct{ Attributes map[string]string }
-			}
-			if json.Unmarshal(sc.Bytes(), &ev) == nil {
-				e.record(ev.Actor.Attributes["name"], at)
+	if len(log) == 0 {
+		return errors.New("the daemon's log holds no hop: was it started at debug level in JSON?")
+	}
+	for i, h := range f.hops {
+		f.hops[i] = hopsOf(log, "bench", h)
+		if f.hops[i].received.IsZero() || f.hops[i].collectEnd.IsZero() || f.hops[i].stored.IsZero() || f.hops[i].delivered.IsZero() {
+			f.missingHops++
+		}
+	}
+	return nil
+}
+
+// report adds one transport's figures.
+func (f latencyFigures) report(rep *benchReport, tr string) {
+	sec := "latency " + tr
+	since := func(at func(hopTimes) time.Time) []time.Duration {
+		var out []time.Duration
+		for _, h := range f.hops {
+			if t := at(h); !t.IsZero() && !h.die.IsZero() {
+				out = append(out, t.Sub(h.die))
 			}
 		}
-		_ = cmd.Wait()
-	}()
-	return e, nil
+		return out
+	}
+	total := since(func(h hopTimes) time.Time { return h.notified })
+	goal := float64(notifyGoalLocalMS)
+	if tr == collector.TransportSSH {
+		goal = notifyGoalSSHMS
+	}
+	rep.add(sec, fmt.Sprintf("die (its timeNano) → ntfy receiver has it, p50 of %d", len(total)), ms(percentile(total, 0.5)), "ms")
+	p95 := ms(percentile(total, 0.95))
+	rep.unchecked(sec, "die → ntfy receiver has it, p95", p95, "ms", true, goal,
+		"not optimised yet: the lead flips this goal to checked once the fast path lands")
+	if tr == collector.TransportSSH {
+		rep.goal(sec, "die → ntfy receiver has it, p95, against the earlier goal", p95, "ms", true, notifyGoalOldMS, true)
+	}
+	for _, hop := range []struct {
+		name string
+		at   func(hopTimes) time.Time
+	}{
+		{"die → the daemon reads the event, p50", func(h hopTimes) time.Time { return h.received }},
+		{"die → re-collect starts, p50", func(h hopTimes) time.Time { return h.collectStart }},
+		{"die → re-collect ends, recorded, p50", func(h hopTimes) time.Time { return h.collectEnd }},
+		{"die → alert and notice stored, p50", func(h hopTimes) time.Time { return h.stored }},
+		{"die → ntfy receiver has it, p50", func(h hopTimes) time.Time { return h.notified }},
+		{"die → delivery recorded (ntfy answered), p50", func(h hopTimes) time.Time { return h.delivered }},
+	} {
+		rep.add(sec, "  "+hop.name, ms(percentile(since(hop.at), 0.5)), "ms")
+	}
+	if f.missingHops > 0 {
+		rep.note("latency %s: %d of %d trials lack a hop in the daemon's log; their other hops still count", tr, f.missingHops, len(f.hops))
+	}
+	rep.add(sec, "peak RSS, the daemon and its child processes", float64(f.peak.RSSKB)/1024, "MB")
+	rep.add(sec, "  most processes at once", float64(f.peak.Procs), "")
+	if f.policyChecked {
+		rep.goal(sec, "notifications for one crash of a container with restart=always", float64(f.policyPages), "", true, 0, true)
+		if !f.policyBack {
+			rep.note("latency %s: docker had not restarted the restart=always container %s after its crash", tr, policyWait)
+		}
+	}
+	if len(f.taps) > 0 {
+		tp, dp := percentile(f.taps, 0.5), percentile(f.direct, 0.5)
+		rep.add(sec, fmt.Sprintf("Restart button tapped (ntfy action → /hooks/ntfy → docker restart), p50 of %d", len(f.taps)), ms(tp), "ms")
+		rep.add(sec, "ssh host docker restart (new connection), p50", ms(dp), "ms")
+		rep.add(sec, "Restart button overhead over direct ssh", ms(tp-dp), "ms")
+	}
 }
