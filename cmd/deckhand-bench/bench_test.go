@@ -189,6 +189,22 @@ func TestHopsOf(t *testing.T) {
 	if h := hopsOf(recs, "bench", hopTimes{name: "app", die: die}); ms(h.collectStart) != 14 {
 		t.Errorf("re-collect start at %d ms, want 14 (20 ms end - 6 ms took)", ms(h.collectStart))
 	}
+	// A re-collect that saw nothing yet; the next poll, which a tick
+	// started, saw the container down.
+	log = strings.Join([]string{
+		line(12, "docker event", `"host":"bench","container":"app","action":"die","hop":"event_received"`),
+		line(13, "re-collect", `"host":"bench","hop":"collect_start"`),
+		line(20, "collected", `"host":"bench","full":false,"took":6000000,"hop":"collect_end"`),
+		line(30, "collected", `"host":"bench","full":true,"took":25000000,"hop":"collect_end"`),
+		line(40, "collected", `"host":"bench","full":false,"took":5000000,"hop":"collect_end"`),
+		line(41, "alert", `"kind":"opened","host":"bench","container":"app","hop":"alert_stored"`),
+	}, "\n")
+	if recs, err = readLog(strings.NewReader(log)); err != nil {
+		t.Fatal(err)
+	}
+	if h := hopsOf(recs, "bench", hopTimes{name: "app", die: die}); ms(h.collectStart) != 35 || ms(h.collectEnd) != 40 {
+		t.Errorf("the poll that saw it: %d → %d ms, want 35 → 40", ms(h.collectStart), ms(h.collectEnd))
+	}
 	if h := hopsOf(recs, "bench", hopTimes{name: "gone", die: die}); !h.received.IsZero() || !h.stored.IsZero() {
 		t.Errorf("a container absent from the log has hops: %+v", h)
 	}

@@ -72,10 +72,21 @@ func measureDaemon(ctx context.Context, exe string, m fleet.Manifest, interval, 
 	if err := cmd.Start(); err != nil {
 		return f, fmt.Errorf("start deckhand run: %w", err)
 	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	defer func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		<-exited
 	}()
+	// gone says how the daemon ended when it did before its time.
+	gone := func(err error) error {
+		select {
+		case <-exited:
+			return fmt.Errorf("daemon exited (%s) after %s: %w", cmd.ProcessState, time.Since(start).Round(time.Millisecond), err)
+		case <-time.After(time.Second):
+			return err
+		}
+	}
 	pid := cmd.Process.Pid
 	peak := sampleTree(pid, 100*time.Millisecond)
 	defer peak.stop()
@@ -88,7 +99,7 @@ func measureDaemon(ctx context.Context, exe string, m fleet.Manifest, interval, 
 			break
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return f, fmt.Errorf("daemon: %v hosts up after %s, want %d (last error: %v)", up, time.Since(start).Round(time.Second), len(healthy), err)
+			return f, gone(fmt.Errorf("daemon: %v hosts up after %s, want %d (last error: %v)", up, time.Since(start).Round(time.Second), len(healthy), err))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -96,7 +107,7 @@ func measureDaemon(ctx context.Context, exe string, m fleet.Manifest, interval, 
 
 	_, c0, err := scrape(ctx, metrics)
 	if err != nil {
-		return f, err
+		return f, gone(err)
 	}
 	cpu0, t0 := treeNow(pid).CPU, time.Now()
 	select {
@@ -106,7 +117,7 @@ func measureDaemon(ctx context.Context, exe string, m fleet.Manifest, interval, 
 	}
 	_, c1, err := scrape(ctx, metrics)
 	if err != nil {
-		return f, err
+		return f, gone(err)
 	}
 	end := treeNow(pid)
 	f.Window, f.CPU, f.Collects = time.Since(t0), end.CPU-cpu0, c1-c0

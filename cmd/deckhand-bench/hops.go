@@ -18,6 +18,7 @@ type logRecord struct {
 	Container string    `json:"container"`
 	Action    string    `json:"action"`
 	Kind      string    `json:"kind"`
+	Full      bool      `json:"full"`
 	Took      int64     `json:"took"` // nanoseconds: slog's JSON form of a time.Duration
 }
 
@@ -93,17 +94,34 @@ func hopsOf(log []logRecord, host string, h hopTimes) hopTimes {
 	}
 	if !end.Time.IsZero() {
 		h.collectEnd = end.Time
-		// A re-collect asked for by an event logs its start; one that a
-		// tick started does not, and its duration says when it began.
-		h.collectStart = end.Time.Add(-time.Duration(end.Took))
-		for _, r := range log {
-			if r.Hop == hopCollectStart && r.Host == host && !r.Time.Before(h.received) && !r.Time.After(end.Time) {
-				h.collectStart = r.Time
-			}
-		}
+		h.collectStart = collectStart(log, host, end)
 	}
 	h.delivered = first(h.stored, func(r logRecord) bool {
 		return r.Hop == hopDelivered && r.Container == name && r.Kind == "opened"
 	})
 	return h
+}
+
+// collectStart is when the collection that ended with end began: its own
+// start line (a re-collect asked for by an event logs one), unless another
+// collection of the host ended in between; else its end minus its
+// duration (one a tick started logs no start).
+func collectStart(log []logRecord, host string, end logRecord) time.Time {
+	began := end.Time.Add(-time.Duration(end.Took))
+	var start time.Time
+	for _, r := range log {
+		if r.Host != host || r.Time.After(began) {
+			continue
+		}
+		switch {
+		case r.Hop == hopCollectStart:
+			start = r.Time
+		case r.Hop == hopCollectEnd && !r.Full && r.Time != end.Time:
+			start = time.Time{} // that start was another collection's
+		}
+	}
+	if start.IsZero() {
+		return began
+	}
+	return start
 }

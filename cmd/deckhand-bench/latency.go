@@ -54,7 +54,7 @@ type latencyEnv struct {
 // debug log; that a container whose restart policy brings it back does
 // not page; and the Restart button's action path next to a plain `ssh
 // host docker restart`.
-func benchLatency(ctx context.Context, o options, rep *benchReport, stderr io.Writer) error {
+func benchLatency(ctx context.Context, o options, rep *benchReport, _ io.Writer) error {
 	const sec = "latency"
 	if o.latencySkip != "" {
 		rep.skip(sec, "skipped ("+o.latencySkip+")")
@@ -95,7 +95,7 @@ func benchLatency(ctx context.Context, o options, rep *benchReport, stderr io.Wr
 		rep.skip(sec+" through OpenSSH", "OpenSSH sshd not installed ("+sshdtest.SSHDPath+")")
 	}
 	for _, tr := range transports {
-		f, err := env.measure(ctx, tr, stderr)
+		f, err := env.measure(ctx, tr)
 		if err != nil {
 			return fmt.Errorf("%s transport: %w", tr, err)
 		}
@@ -121,8 +121,7 @@ type latencyFigures struct {
 }
 
 // measure runs one daemon watching the engine through transport tr.
-func (e *latencyEnv) measure(ctx context.Context, tr string, stderr io.Writer) (latencyFigures, error) {
-	var f latencyFigures
+func (e *latencyEnv) measure(ctx context.Context, tr string) (f latencyFigures, err error) {
 	prefix := fmt.Sprintf("dh-bench-%s-%s", e.run, tr)
 	kills := names(prefix+"-kill", e.o.trials+1) // the first warms every path up
 	policy := prefix + "-policy"
@@ -136,11 +135,16 @@ func (e *latencyEnv) measure(ctx context.Context, tr string, stderr io.Writer) (
 	if err := e.create(ctx, all, policy); err != nil {
 		return f, err
 	}
-	d, err := e.startDaemon(ctx, tr, stderr)
+	d, err := e.startDaemon(ctx, tr)
 	if err != nil {
 		return f, err
 	}
 	defer d.stop()
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%w (the daemon's log: %s)", err, d.keep(filepath.Join(os.TempDir(), filepath.Base(d.logPath))))
+		}
+	}()
 	peak := sampleTree(d.cmd.Process.Pid, 100*time.Millisecond)
 	defer peak.stop()
 
@@ -330,10 +334,23 @@ func pressButton(ctx context.Context, a ntfyAction) (time.Duration, error) {
 type latencyDaemon struct {
 	cmd     *exec.Cmd
 	logPath string
+	kept    bool // the log is in -logs
 	done    chan struct{}
 }
 
-func (e *latencyEnv) startDaemon(ctx context.Context, tr string, stderr io.Writer) (*latencyDaemon, error) {
+// keep returns where the log stays after the run: where it is with -logs,
+// else a copy at path.
+func (d *latencyDaemon) keep(path string) string {
+	if d.kept {
+		return d.logPath
+	}
+	if b, err := os.ReadFile(d.logPath); err != nil || os.WriteFile(path, b, 0o600) != nil {
+		return "lost"
+	}
+	return path
+}
+
+func (e *latencyEnv) startDaemon(ctx context.Context, tr string) (*latencyDaemon, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -367,7 +384,11 @@ name = "bench"
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	d := &latencyDaemon{logPath: filepath.Join(e.dir, tr+".log"), done: make(chan struct{})}
+	logDir := e.dir
+	if e.o.logs != "" {
+		logDir = e.o.logs
+	}
+	d := &latencyDaemon{logPath: filepath.Join(logDir, fmt.Sprintf("deckhand-bench-%s-%s.log", e.run, tr)), kept: e.o.logs != "", done: make(chan struct{})}
 	logf, err := os.Create(d.logPath)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -58,9 +59,11 @@ type options struct {
 	fail              float64
 	short, check      bool
 	json              bool
-	deckhand          string // binary to measure; built from source when empty
-	cpuProfile        string // pprof CPU profile of the monitor in the fleet section
-	memProfile        string // pprof heap profile after the steady fleet rounds
+	deckhand          string          // binary to measure; built from source when empty
+	only              map[string]bool // sections to run; all when empty
+	logs              string          // where the latency daemons' logs are kept; not kept when empty
+	cpuProfile        string          // pprof CPU profile of the monitor in the fleet section
+	memProfile        string          // pprof heap profile after the steady fleet rounds
 
 	// Derived from short: how much of each measurement to do.
 	cycles                                        int           // steady fleet rounds measured
@@ -74,6 +77,9 @@ type options struct {
 	restarts                                      int           // Restart taps (and as many direct restarts)
 	latencySkip                                   string        // why the real docker section is skipped
 }
+
+// sectionNames are the sections in the order they run.
+var sectionNames = []string{"fleet", "daemon", "storage", "page", "latency"}
 
 // errGoals is returned by -check when a checked figure misses its goal.
 var errGoals = errors.New("goals missed")
@@ -92,6 +98,9 @@ func parseOptions(args []string) (options, *fleetServe, error) {
 	fs.StringVar(&o.deckhand, "deckhand", "", "the deckhand binary to measure (default: go build ./cmd/deckhand into a temp dir)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the monitor's side of the fleet section to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile taken after the steady fleet rounds to this file")
+	fs.StringVar(&o.logs, "logs", "", "keep the latency section's daemon logs (JSON, debug) in this directory")
+	trials := fs.Int("trials", 20, "crash → notification trials per transport in the latency section")
+	only := fs.String("only", "", "run only these sections, comma-separated: "+strings.Join(sectionNames, ", "))
 	var serve fleetServe
 	fs.BoolVar(&serve.on, "serve-fleet", false, "internal: serve a simulated fleet, print its manifest and its events streams, run until stdin closes")
 	fs.StringVar(&serve.dir, "dir", "", "internal: directory for -serve-fleet's key and known_hosts")
@@ -106,15 +115,24 @@ func parseOptions(args []string) (options, *fleetServe, error) {
 	if fs.NArg() > 0 {
 		return o, nil, usageError{fmt.Sprintf("deckhand-bench: unexpected argument %q\n\n%s", fs.Arg(0), usage)}
 	}
-	if o.hosts < 2 || o.containers < 1 || o.rtt < 0 || o.jitter < 0 || o.fail < 0 || o.fail >= 1 || serve.hang < 0 {
-		return o, nil, usageError{"deckhand-bench: -hosts must be ≥ 2 and -containers ≥ 1, -rtt and -jitter ≥ 0, -fail in [0, 1)"}
+	if o.hosts < 2 || o.containers < 1 || o.rtt < 0 || o.jitter < 0 || o.fail < 0 || o.fail >= 1 || serve.hang < 0 || *trials < 1 {
+		return o, nil, usageError{"deckhand-bench: -hosts must be ≥ 2 and -containers ≥ 1, -rtt and -jitter ≥ 0, -fail in [0, 1), -trials ≥ 1"}
+	}
+	if *only != "" {
+		o.only = map[string]bool{}
+		for _, name := range strings.Split(*only, ",") {
+			if !slices.Contains(sectionNames, name) {
+				return o, nil, usageError{fmt.Sprintf("deckhand-bench: -only: no section %q (there are %s)", name, strings.Join(sectionNames, ", "))}
+			}
+			o.only[name] = true
+		}
 	}
 	if serve.on && serve.dir == "" {
 		return o, nil, usageError{"deckhand-bench: -serve-fleet needs -dir"}
 	}
 	o.cycles, o.interval, o.naiveHosts, o.loadFor = 5, time.Second, 10, 3*time.Second
 	o.storeHosts, o.storeSpan = o.hosts, 12*time.Hour
-	o.trials, o.restarts = 20, 5
+	o.trials, o.restarts = *trials, 5
 	o.daemonInterval, o.daemonInventory, o.daemonWindow = 2*time.Second, 10*time.Second, 12*time.Second
 	if o.short {
 		o.daemonInventory, o.daemonWindow = 5*time.Second, 6*time.Second
@@ -161,7 +179,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"fleet", fmt.Sprintf("the monitor on %d simulated hosts × %d containers at %s RTT, then with a hung host…", o.hosts, o.containers, o.rtt), benchFleet},
 		{"daemon", "the whole daemon (`deckhand run`) on the same fleet…", benchDaemon},
 		{"storage", fmt.Sprintf("storage: 30 simulated days of %d hosts × %d containers…", o.storeHosts, o.containers), benchStorage},
-		{"status page", "status page load, 64 connections…", benchPage},
+		{"page", "status page load, 64 connections…", benchPage},
 		{"latency", "crash → ntfy on the real Docker engine, local and through OpenSSH…", benchLatency},
 	}
 	var bin binary
@@ -171,6 +189,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, s := range sections {
+		if o.only != nil && !o.only[s.name] {
+			continue
+		}
 		progress("%s", s.doing)
 		if err := s.fn(ctx, o, rep, stderr); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
