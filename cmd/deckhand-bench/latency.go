@@ -237,7 +237,7 @@ func (e *latencyEnv) crashAndWait(ctx context.Context, name string) (hopTimes, e
 	if err != nil {
 		return hopTimes{}, fmt.Errorf("die event: %w", err)
 	}
-	n, err := e.ntfy.wait(name, t, 15*time.Second)
+	n, err := e.ntfy.wait(name, t, noticeTimeout)
 	if err != nil {
 		return hopTimes{}, fmt.Errorf("notification: %w", err)
 	}
@@ -253,6 +253,10 @@ const latencyInterval = 15 * time.Second
 // sees the container after Docker brought it back, whatever the re-collect
 // the die event asked for saw.
 const policyWait = latencyInterval + time.Second
+
+// noticeTimeout bounds the wait for a crash's notification: a crash the
+// events path misses is still caught by the next poll.
+const noticeTimeout = latencyInterval + 10*time.Second
 
 func (e *latencyEnv) checkPolicy(ctx context.Context, name string, f *latencyFigures) error {
 	t, err := e.crash(ctx, name)
@@ -277,7 +281,7 @@ func (e *latencyEnv) restartBoth(ctx context.Context, name string) (tap, direct 
 	if err != nil {
 		return 0, 0, err
 	}
-	n, err := e.ntfy.wait(name, t, 15*time.Second)
+	n, err := e.ntfy.wait(name, t, noticeTimeout)
 	if err != nil {
 		return 0, 0, fmt.Errorf("notification: %w", err)
 	}

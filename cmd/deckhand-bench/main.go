@@ -184,9 +184,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var bin binary
 	defer bin.cleanup()
-	o.deckhand, err = bin.path(ctx, o.deckhand)
-	if err != nil {
-		return err
+	if o.only == nil || o.only["daemon"] || o.only["latency"] {
+		if o.deckhand, err = bin.path(ctx, o.deckhand); err != nil {
+			return err
+		}
 	}
 	for _, s := range sections {
 		if o.only != nil && !o.only[s.name] {
