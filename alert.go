@@ -59,7 +59,27 @@ type Alert struct {
 	LastNotifiedAt time.Time
 	Notifications  int  // how many notifications were sent for it
 	Suppressed     bool // opened while silenced or in maintenance
+	// ClearedAt is when the condition of an opened alert went away: the
+	// recovery hold runs from it, and the alert closes at it if the
+	// condition stays away. Zero while the condition is on.
+	ClearedAt time.Time
+	// Public records, for a container alert, whether the container was on
+	// the status page when the alert last saw it: its incident stays
+	// visible after the container is removed.
+	Public bool
+	// Condition is the container's condition that raised the alert
+	// (empty for host alerts): it titles the incident.
+	Condition Condition
 }
+
+// Incident reports whether the alert is an incident: it left its grace
+// period (or was notified in an earlier opening of the same story). An
+// alert pending inside its grace, or closed there, is not one.
+func (a Alert) Incident() bool { return !a.OpenedAt.IsZero() || a.Notifications > 0 }
+
+// Recovering reports whether an active alert's condition went away and its
+// recovery hold is running.
+func (a Alert) Recovering() bool { return a.State.Active() && !a.ClearedAt.IsZero() }
 
 // Downtime is how long the problem lasted (until now when still active).
 func (a Alert) Downtime(now time.Time) time.Duration {
@@ -114,10 +134,15 @@ const (
 )
 
 // Notice is a platform-neutral notification about an alert: the alerts
-// engine produces it, the bot renders and delivers it.
+// engine produces it with the facts, the bot alone turns them into words.
 type Notice struct {
 	Kind  NoticeKind
 	Alert Alert
-	Text  string // one-line human summary
-	At    time.Time
+	// Text is what the alert cannot say: an announcement's text. Alert
+	// notices leave it empty (older outbox rows may hold a summary, which
+	// the bot ignores).
+	Text string
+	At   time.Time
+	// Restart is what an automatic restart did (NoticeAutoRestart only).
+	Restart *RestartReport `json:",omitempty"`
 }

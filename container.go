@@ -2,7 +2,6 @@ package deckhand
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -82,8 +81,18 @@ type Container struct {
 	Health       Health
 	ExitCode     int // from "Exited (137) …"; 0 otherwise
 	RestartCount int // from inspect when known; 0 otherwise
-	CreatedAt    time.Time
-	Ports        []Port
+	// RestartPolicy is Docker's HostConfig.RestartPolicy.Name from inspect
+	// ("no", "always", "unless-stopped", "on-failure"); empty when not
+	// inspected.
+	RestartPolicy string
+	CreatedAt     time.Time
+	// StartedAt and FinishedAt are Docker's State.StartedAt and
+	// State.FinishedAt (zero when never started / never stopped): "since"
+	// on the page is the latest of the two, not when deckhand first saw
+	// the state.
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Ports      []Port
 	// Labels holds only the labels KeptLabel accepts. The collector shares
 	// one map between the snapshots of an unchanged container: read it,
 	// never write to it.
@@ -99,9 +108,6 @@ func labelTrue(v string) bool {
 	}
 	return false
 }
-
-// Monitored reports the homelab.monitor label.
-func (c Container) Monitored() bool { return labelTrue(c.Labels[LabelMonitor]) }
 
 // AutoRestart reports the homelab.auto_restart label.
 func (c Container) AutoRestart() bool { return labelTrue(c.Labels[LabelAutoRestart]) }
@@ -119,13 +125,23 @@ func (c Container) Desired() ContainerState {
 	return StateRunning
 }
 
-// Public reports whether the container appears on the status page:
-// homelab.public when set, otherwise whether it is monitored.
-func (c Container) Public() bool {
-	if v, ok := c.Labels[LabelPublic]; ok {
-		return labelTrue(v)
+// Since is when the container entered its current state as Docker tells
+// it: the last start while it runs, the last stop otherwise. Zero when
+// Docker did not say.
+func (c Container) Since() time.Time {
+	if c.State == StateRunning || c.State == StatePaused || c.State == StateRestarting {
+		if c.State == StateRestarting && c.FinishedAt.After(c.StartedAt) {
+			return c.FinishedAt
+		}
+		return c.StartedAt
 	}
-	return c.Monitored()
+	if !c.FinishedAt.IsZero() {
+		return c.FinishedAt
+	}
+	if c.State == StateCreated {
+		return c.CreatedAt
+	}
+	return time.Time{}
 }
 
 // Up reports whether the container is running (paused and restarting are not up).
@@ -163,25 +179,8 @@ type Snapshot struct {
 	Err         error // nil on success; classified with the Err* sentinels
 }
 
-// HumanDuration prints a duration the way people say it in a chat line:
-// 45s, 12m, 3h20m, 2d4h (two units at most, rounded down).
-func HumanDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	two := func(a int, ua string, b int, ub string) string {
-		if b == 0 {
-			return strconv.Itoa(a) + ua
-		}
-		return strconv.Itoa(a) + ua + strconv.Itoa(b) + ub
-	}
-	switch {
-	case d < time.Minute:
-		return strconv.Itoa(int(d/time.Second)) + "s"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + "m"
-	case d < 24*time.Hour:
-		return two(int(d/time.Hour), "h", int(d%time.Hour/time.Minute), "m")
-	}
-	return two(int(d/(24*time.Hour)), "d", int(d%(24*time.Hour)/time.Hour), "h")
-}
+// RestartsItself reports whether Docker may start the container again by
+// itself after it exits: any restart policy but "no". Unknown (not
+// inspected) counts as may: only a container known to stay down once it
+// died is taken for down on its "die" event alone.
+func (c Container) RestartsItself() bool { return c.RestartPolicy != "no" }

@@ -23,7 +23,7 @@ func TestContainerLabels(t *testing.T) {
 	}
 	for i, tt := range tests {
 		c := Container{Labels: tt.labels}
-		got := []any{c.Monitored(), c.AutoRestart(), c.Protected(), c.Public(), c.Desired()}
+		got := []any{Watchlist{}.Watched(c), c.AutoRestart(), c.Protected(), Watchlist{}.Public(c), c.Desired()}
 		want := []any{tt.monitored, tt.auto, tt.protected, tt.public, tt.desired}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%d %v: got %v, want %v", i, tt.labels, got, want)

@@ -56,3 +56,27 @@ func (i Intent) Phrase() string {
 	}
 	return verb + " by " + i.By
 }
+
+// IntentFor returns the intent that explains what a snapshot shows of a
+// present container, if any.
+func IntentFor(intents []Intent, host string, c Container) (Intent, bool) {
+	for _, i := range intents {
+		if i.Host == host && i.Container == c.Name && i.Explains(c, true) {
+			return i, true
+		}
+	}
+	return Intent{}, false
+}
+
+// ConditionWith is ConditionOf for a container that may have been left
+// down on purpose through deckhand: a stop an intent explains is the
+// desired state for as long as the intent lasts, like homelab.desired=stopped.
+func ConditionWith(c Container, intents []Intent) Condition {
+	cond := ConditionOf(c)
+	if cond == ConditionDown {
+		if _, ok := IntentFor(intents, c.Host, c); ok {
+			return ConditionStopped
+		}
+	}
+	return cond
+}

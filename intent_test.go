@@ -58,3 +58,25 @@ func TestDeliberate(t *testing.T) {
 		}
 	}
 }
+
+func TestConditionWith(t *testing.T) {
+	exited := Container{Host: "nas", Name: "web", State: StateExited, ExitCode: 0}
+	stop := Intent{Host: "nas", Container: "web", Action: ActionStop, By: "discord:ana"}
+	tests := []struct {
+		name    string
+		c       Container
+		intents []Intent
+		want    Condition
+	}{
+		{"no intent: down", exited, nil, ConditionDown},
+		{"stopped on purpose", exited, []Intent{stop}, ConditionStopped},
+		{"another host's intent", exited, []Intent{{Host: "pi", Container: "web", Action: ActionStop}}, ConditionDown},
+		{"running again: the intent explains nothing", Container{Host: "nas", Name: "web", State: StateRunning}, []Intent{stop}, ConditionUp},
+		{"dead is not what a stop leaves", Container{Host: "nas", Name: "web", State: StateDead}, []Intent{stop}, ConditionDown},
+	}
+	for _, tt := range tests {
+		if got := ConditionWith(tt.c, tt.intents); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

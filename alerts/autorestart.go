@@ -1,7 +1,6 @@
 package alerts
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/deckhand/deckhand"
@@ -42,11 +41,8 @@ func (e *Engine) autoRestart(res *Result, candidates []restartCandidate, now tim
 			t.gaveUpAt = now
 			if a := e.alertFor(key, t.project); !a.Suppressed {
 				res.Notices = append(res.Notices, deckhand.Notice{
-					Kind:  deckhand.NoticeAutoRestart,
-					Alert: a,
-					Text: fmt.Sprintf("⛔ %s/%s still down after %d automatic restarts in %s — giving up, restart it by hand",
-						cand.host, c.Name, n, humanDuration(cfg.Window)),
-					At: now,
+					Kind: deckhand.NoticeAutoRestart, Alert: a, At: now,
+					Restart: &deckhand.RestartReport{Attempt: n, Max: cfg.Max, Window: cfg.Window, GaveUp: true},
 				})
 			}
 			continue
@@ -55,8 +51,12 @@ func (e *Engine) autoRestart(res *Result, candidates []restartCandidate, now tim
 		if n > 0 && t.attempts[n-1].After(ref) {
 			ref = t.attempts[n-1]
 		}
-		if now.Sub(ref) < cfg.Backoff[min(n, len(cfg.Backoff)-1)] {
+		if wait := cfg.Backoff[min(n, len(cfg.Backoff)-1)]; now.Sub(ref) < wait {
+			res.wakeAt(ref.Add(wait), now)
 			continue
+		}
+		if n+1 < cfg.Max {
+			res.wakeAt(now.Add(cfg.Backoff[min(n+1, len(cfg.Backoff)-1)]), now)
 		}
 		t.attempts = append(t.attempts, now)
 		t.inflightAt = now
@@ -109,15 +109,9 @@ func (e *Engine) RestartDone(o RestartOrder, err error, now time.Time) *deckhand
 	if a.Suppressed {
 		return nil
 	}
-	subj := o.Host + "/" + o.Container
-	var text string
-	switch {
-	case err != nil && o.Attempt >= maxAttempts:
-		text = fmt.Sprintf("🔁 %s automatic restart %d/%d failed: %s — giving up", subj, o.Attempt, maxAttempts, oneLine(err))
-	case err != nil:
-		text = fmt.Sprintf("🔁 %s automatic restart %d/%d failed: %s", subj, o.Attempt, maxAttempts, oneLine(err))
-	default:
-		text = fmt.Sprintf("🔁 %s restarted automatically (attempt %d/%d)", subj, o.Attempt, maxAttempts)
+	r := &deckhand.RestartReport{Attempt: o.Attempt, Max: maxAttempts, Window: e.cfg.AutoRestart.Window}
+	if err != nil {
+		r.Err, r.GaveUp = oneLine(err), o.Attempt >= maxAttempts
 	}
-	return &deckhand.Notice{Kind: deckhand.NoticeAutoRestart, Alert: a, Text: text, At: now}
+	return &deckhand.Notice{Kind: deckhand.NoticeAutoRestart, Alert: a, At: now, Restart: r}
 }

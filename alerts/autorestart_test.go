@@ -3,7 +3,6 @@ package alerts
 import (
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +26,7 @@ func TestAutoRestartBackWithinGraceDoesNotPage(t *testing.T) {
 		t.Errorf("order %+v, want %+v", o, want)
 	}
 	n := s.e.RestartDone(o, nil, t0.Add(2*time.Second))
-	if n == nil || n.Kind != deckhand.NoticeAutoRestart || n.Text != "🔁 nas/jellyfin restarted automatically (attempt 1/3)" ||
+	if n == nil || n.Kind != deckhand.NoticeAutoRestart || fact(*n) != "nas/jellyfin restart 1/3 in 1h" ||
 		n.Alert.Key != o.AlertKey || n.Alert.State != deckhand.AlertPending {
 		t.Errorf("RestartDone notice %+v", n)
 	}
@@ -60,10 +59,10 @@ func TestAutoRestartBoundsAndBackoff(t *testing.T) {
 	var gaveUp []string
 	for _, n := range s.notices {
 		if n.Kind == deckhand.NoticeAutoRestart {
-			gaveUp = append(gaveUp, n.Text)
+			gaveUp = append(gaveUp, fact(n))
 		}
 	}
-	if len(gaveUp) != 1 || gaveUp[0] != "⛔ nas/jellyfin still down after 3 automatic restarts in 1h — giving up, restart it by hand" {
+	if len(gaveUp) != 1 || gaveUp[0] != "nas/jellyfin restart 3/3 in 1h, gave up" {
 		t.Errorf("giving-up notices %q, want exactly one", gaveUp)
 	}
 }
@@ -105,13 +104,13 @@ func TestRestartDoneTexts(t *testing.T) {
 		err     error
 		want    string
 	}{
-		{1, nil, "🔁 nas/jellyfin restarted automatically (attempt 1/3)"},
-		{2, errors.New("Error response from daemon:\n  no such container"), "🔁 nas/jellyfin automatic restart 2/3 failed: Error response from daemon: no such container"},
-		{3, errors.New("timed out"), "🔁 nas/jellyfin automatic restart 3/3 failed: timed out — giving up"},
+		{1, nil, "nas/jellyfin restart 1/3 in 1h"},
+		{2, errors.New("Error response from daemon:\n  no such container"), "nas/jellyfin restart 2/3 in 1h failed: Error response from daemon: no such container"},
+		{3, errors.New("timed out"), "nas/jellyfin restart 3/3 in 1h failed: timed out, gave up"},
 	}
 	for _, tc := range tests {
 		n := e.RestartDone(RestartOrder{Host: "nas", Container: "jellyfin", Attempt: tc.attempt, AlertKey: k}, tc.err, t0)
-		if n == nil || n.Text != tc.want || n.Alert.Key != k {
+		if n == nil || fact(*n) != tc.want || n.Alert.Key != k {
 			t.Errorf("attempt %d: %+v, want %q", tc.attempt, n, tc.want)
 		}
 	}
@@ -123,7 +122,7 @@ func TestAutoRestartFailedLastAttemptSaysGivingUpOnce(t *testing.T) {
 	s := newSim(t, cfg)
 	r := s.eval(host("nas", crashed("jellyfin", auto())))
 	n := s.e.RestartDone(r.Restarts[0], errors.New("boom"), s.now)
-	if n == nil || !strings.HasSuffix(n.Text, "giving up") {
+	if n == nil || n.Restart == nil || !n.Restart.GaveUp {
 		t.Fatalf("notice %+v", n)
 	}
 	for at := 10 * time.Second; at < 30*time.Minute; at += 10 * time.Second {
@@ -174,7 +173,7 @@ func TestRestartDoneQuietWhenSilenced(t *testing.T) {
 		t.Fatalf("restarts %v: a silence mutes, it does not stop auto-restart", r.Restarts)
 	}
 	if n := s.e.RestartDone(r.Restarts[0], nil, s.now); n != nil {
-		t.Errorf("notice %q for a silenced alert", n.Text)
+		t.Errorf("notice %q for a silenced alert", fact(*n))
 	}
 }
 
@@ -213,7 +212,7 @@ func TestAutoRestartLimitSurvivesRestart(t *testing.T) {
 					s.e.RestartDone(o, errors.New("still broken"), s.now)
 				}
 				for _, n := range r.Notices {
-					gaveUp = gaveUp || strings.Contains(n.Text, "giving up")
+					gaveUp = gaveUp || n.Restart != nil && n.Restart.GaveUp
 				}
 				if len(orders) > 0 {
 					break

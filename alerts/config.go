@@ -3,7 +3,6 @@ package alerts
 import (
 	"errors"
 	"fmt"
-	"path"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -63,12 +62,9 @@ type Config struct {
 	AutoRestart AutoRestartConfig   `toml:"auto_restart"`
 	Maintenance []MaintenanceWindow `toml:"maintenance"`
 	// Select lists containers monitored even without homelab.monitor=true.
-	Select []Selector `toml:"select"`
+	Select []deckhand.Selector `toml:"select"`
 	// Exclude lists containers never monitored, whatever their labels.
-	Exclude []Selector `toml:"exclude"`
-	// Location is the zone of the clock times in notice texts ("since
-	// 14:02"); nil keeps the zone of the times the caller passes.
-	Location *time.Location `toml:"-"`
+	Exclude []deckhand.Selector `toml:"exclude"`
 }
 
 // AutoRestartConfig bounds automatic restarts of containers labelled
@@ -99,30 +95,10 @@ type MaintenanceWindow struct {
 	Containers []string      `toml:"containers"`
 }
 
-// Selector picks containers by host, name and compose project; empty fields
-// match anything and Name and Project may be shell patterns (path.Match),
-// e.g. Name "*" with Host "nas" for every container of nas.
-type Selector struct {
-	Host    string `toml:"host"`
-	Name    string `toml:"name"`
-	Project string `toml:"project"`
-}
-
-func (s Selector) matches(c deckhand.Container) bool {
-	if s.Host != "" && s.Host != c.Host {
-		return false
-	}
-	if s.Name != "" {
-		if ok, _ := path.Match(s.Name, c.Name); !ok {
-			return false
-		}
-	}
-	if s.Project != "" {
-		if ok, _ := path.Match(s.Project, projectOf(c)); !ok {
-			return false
-		}
-	}
-	return true
+// Watchlist is the configured Select and Exclude entries as the domain's
+// one answer to which containers are watched and public.
+func (c Config) Watchlist() deckhand.Watchlist {
+	return deckhand.Watchlist{Select: c.Select, Exclude: c.Exclude}
 }
 
 // DefaultConfig returns the documented defaults, reminders included.
@@ -169,12 +145,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every problem of the configuration, each prefixed with
-// the path of the offending key and wrapping deckhand.ErrInvalidInput.
+// Validate reports every problem of the configuration as a
+// *deckhand.SettingError named by its key in config.toml ("alerts.cooldown").
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("alerts.%s: %s: %w", key, fmt.Sprintf(format, args...), deckhand.ErrInvalidInput))
+		errs = append(errs, deckhand.Invalid("alerts."+key, format, args...))
 	}
 	for _, d := range []struct {
 		key string
@@ -222,22 +198,16 @@ func (c Config) Validate() error {
 			bad(key+".duration", "must be positive, e.g. \"30m\" (got %s)", w.Duration)
 		}
 	}
-	checkSelectors := func(list string, sels []Selector) {
-		for i, s := range sels {
-			key := fmt.Sprintf("%s[%d]", list, i)
-			if s == (Selector{}) {
-				bad(key, "empty selector: set host, name or project (name \"*\" matches every container)")
-			}
-			if _, err := path.Match(s.Name, ""); err != nil {
-				bad(key+".name", "bad pattern %q: %v", s.Name, err)
-			}
-			if _, err := path.Match(s.Project, ""); err != nil {
-				bad(key+".project", "bad pattern %q: %v", s.Project, err)
+	for _, l := range []struct {
+		key  string
+		sels []deckhand.Selector
+	}{{"select", c.Select}, {"exclude", c.Exclude}} {
+		for i, sel := range l.sels {
+			if err := sel.Validate(); err != nil {
+				errs = append(errs, deckhand.Rekey(fmt.Sprintf("alerts.%s[%d]", l.key, i), err))
 			}
 		}
 	}
-	checkSelectors("select", c.Select)
-	checkSelectors("exclude", c.Exclude)
 	return errors.Join(errs...)
 }
 

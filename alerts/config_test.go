@@ -37,8 +37,8 @@ func TestValidate(t *testing.T) {
 		{name: "maintenance duplicate name", mod: func(c *Config) {
 			c.Maintenance = []MaintenanceWindow{{Name: "a", Schedule: "0 3 * * *", Duration: time.Hour}, {Name: "a", Schedule: "0 4 * * *", Duration: time.Hour}}
 		}, want: []string{`alerts.maintenance[1].name: "a" is already used by maintenance[0]`}},
-		{name: "empty selector", mod: func(c *Config) { c.Exclude = []Selector{{Host: "nas"}, {}} }, want: []string{"alerts.exclude[1]: empty selector"}},
-		{name: "bad pattern", mod: func(c *Config) { c.Select = []Selector{{Name: "web["}} }, want: []string{`alerts.select[0].name: bad pattern "web["`}},
+		{name: "empty selector", mod: func(c *Config) { c.Exclude = []deckhand.Selector{{Host: "nas"}, {}} }, want: []string{"alerts.exclude[1]: empty selector"}},
+		{name: "bad pattern", mod: func(c *Config) { c.Select = []deckhand.Selector{{Name: "web["}} }, want: []string{`alerts.select[0].name: bad pattern "web["`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,30 +86,6 @@ func TestNewAppliesDefaults(t *testing.T) {
 		got.AutoRestart.Max != def.AutoRestart.Max || got.AutoRestart.Window != def.AutoRestart.Window ||
 		len(got.AutoRestart.Backoff) != 3 || got.CrashGrace != 0 {
 		t.Errorf("defaults not applied: %+v", got)
-	}
-}
-
-func TestHumanDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{-time.Second, "0s"},
-		{0, "0s"},
-		{45*time.Second + 400*time.Millisecond, "45s"},
-		{time.Minute, "1m"},
-		{3*time.Minute + 12*time.Second, "3m12s"},
-		{3*time.Minute + 5*time.Second, "3m05s"},
-		{time.Hour, "1h"},
-		{2*time.Hour + 5*time.Minute + 59*time.Second, "2h05m"},
-		{47 * time.Hour, "47h"},
-		{76 * time.Hour, "3d4h"},
-		{72 * time.Hour, "3d"},
-	}
-	for _, tc := range tests {
-		if got := humanDuration(tc.d); got != tc.want {
-			t.Errorf("humanDuration(%s) = %q, want %q", tc.d, got, tc.want)
-		}
 	}
 }
 

@@ -46,9 +46,22 @@ type Result struct {
 	Changed  []deckhand.Alert
 	Notices  []deckhand.Notice
 	Restarts []RestartOrder // automatic restarts to perform now
+	// Wake is the earliest moment after Now at which evaluating again could
+	// change something without a new snapshot: a grace, recovery hold,
+	// cooldown, reminder, silence, maintenance window or auto-restart
+	// backoff ending. Zero when nothing is due. Polling alone would act up
+	// to one interval late.
+	Wake time.Time
 	// IntentsOver holds the intents whose container was seen in a state
 	// they do not explain: delete each (store.DeleteIntent up to its At).
 	IntentsOver []deckhand.Intent
+}
+
+// wakeAt moves Wake earlier to t when t is after now.
+func (r *Result) wakeAt(t, now time.Time) {
+	if t.After(now) && (r.Wake.IsZero() || t.Before(r.Wake)) {
+		r.Wake = t
+	}
 }
 
 // RestartOrder asks the caller to restart one container and to report the
@@ -64,11 +77,11 @@ type RestartOrder struct {
 // Engine evaluates alert rules. It is safe for concurrent use.
 type Engine struct {
 	cfg     Config
+	watch   deckhand.Watchlist
 	windows []window
 
 	mu         sync.Mutex
 	containers map[string]map[string]*tracked       // host → container name → memory
-	cleared    map[deckhand.AlertKey]time.Time      // when an active alert's condition went away
 	recent     map[deckhand.AlertKey]deckhand.Alert // closed within Cooldown
 	last       map[deckhand.AlertKey]deckhand.Alert // latest view of each active alert
 	recalled   map[[2]string][]time.Time            // host, container → auto-restarts before a restart of deckhand
@@ -80,6 +93,7 @@ type Engine struct {
 type tracked struct {
 	id           string
 	project      string
+	public       bool
 	desired      deckhand.ContainerState
 	restartCount int
 	restarts     []time.Time // restarts observed within RestartLoopWindow
@@ -98,6 +112,8 @@ type condition struct {
 	severity deckhand.Severity
 	grace    time.Duration
 	project  string
+	public   bool
+	cond     deckhand.Condition
 }
 
 type restartCandidate struct {
@@ -136,8 +152,8 @@ func New(cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
 	e := &Engine{
 		cfg:        cfg,
+		watch:      cfg.Watchlist(),
 		containers: map[string]map[string]*tracked{},
-		cleared:    map[deckhand.AlertKey]time.Time{},
 		recent:     map[deckhand.AlertKey]deckhand.Alert{},
 		last:       map[deckhand.AlertKey]deckhand.Alert{},
 		recalled:   map[[2]string][]time.Time{},
@@ -152,24 +168,13 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Monitored reports whether deckhand alerts on the container: the
-// homelab.monitor label or a Select entry, unless an Exclude entry matches.
-func (e *Engine) Monitored(c deckhand.Container) bool {
-	for _, s := range e.cfg.Exclude {
-		if s.matches(c) {
-			return false
-		}
-	}
-	if c.Monitored() {
-		return true
-	}
-	for _, s := range e.cfg.Select {
-		if s.matches(c) {
-			return true
-		}
-	}
-	return false
-}
+// Monitored reports whether deckhand alerts on the container (see
+// deckhand.Watchlist.Watched).
+func (e *Engine) Monitored(c deckhand.Container) bool { return e.watch.Watched(c) }
+
+// Watchlist is the configured answer to which containers are watched and
+// public, for the surfaces that must agree with the engine.
+func (e *Engine) Watchlist() deckhand.Watchlist { return e.watch }
 
 // InMaintenance reports whether a maintenance window covers the container
 // (or the host, with an empty container) at now, and its name. The history
@@ -239,11 +244,6 @@ func (e *Engine) Evaluate(in Input) Result {
 		}
 	}
 
-	for k := range e.cleared {
-		if _, ok := active[k]; !ok {
-			delete(e.cleared, k)
-		}
-	}
 	clear(e.last)
 
 	res.IntentsOver = e.judgeIntents(in)
@@ -344,6 +344,12 @@ func projectOf(c deckhand.Container) string {
 	return c.Labels[deckhand.LabelComposeProject]
 }
 
+// crashGraceApplies tells a crash (non-zero exit, dead) from a clean stop
+// or a container created and not started, which compose recreates cause.
+func crashGraceApplies(c deckhand.Container) bool {
+	return (c.State == deckhand.StateExited && c.ExitCode != 0) || c.State == deckhand.StateDead
+}
+
 // containerConditions records the conditions of one healthy host's
 // containers and updates the memory of them.
 func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active map[deckhand.AlertKey]deckhand.Alert,
@@ -377,66 +383,34 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 			mem[c.Name] = t
 		}
 		e.observeRestarts(t, c, now)
-		t.project, t.desired = projectOf(c), c.Desired()
-
+		cond := deckhand.ConditionOf(c)
+		t.project, t.desired, t.public = projectOf(c), c.Desired(), e.watch.Public(c)
+		base := condition{severity: deckhand.SeverityError, project: t.project, public: t.public, cond: cond}
+		switch cond {
+		case deckhand.ConditionDown, deckhand.ConditionPaused:
+			down := base
+			down.message = fmt.Sprintf("%s/%s is down (%s)", host, c.Name, downReason(c))
+			down.grace = e.cfg.DeployGrace
+			if crashGraceApplies(c) {
+				down.grace = e.cfg.CrashGrace
+			}
+			conds[key(deckhand.AlertContainerDown)] = down
+		case deckhand.ConditionRunningUnwanted:
+			unwanted := base
+			unwanted.message = fmt.Sprintf("%s/%s is %s but should be stopped", host, c.Name, c.State)
+			unwanted.grace = e.cfg.DeployGrace
+			conds[key(deckhand.AlertContainerDown)] = unwanted
+		case deckhand.ConditionUnhealthy:
+			sick := base
+			sick.message = host + "/" + c.Name + " is unhealthy"
+			sick.severity, sick.grace = deckhand.SeverityWarning, e.cfg.UnhealthyGrace
+			conds[key(deckhand.AlertUnhealthy)] = sick
+		}
 		if t.desired == deckhand.StateRunning {
-			switch c.State {
-			case deckhand.StateRunning, deckhand.StateRestarting: // restarting is the restart-loop rule's
-			default:
-				grace := e.cfg.DeployGrace
-				if (c.State == deckhand.StateExited && c.ExitCode != 0) || c.State == deckhand.StateDead {
-					grace = e.cfg.CrashGrace
-				}
-				conds[key(deckhand.AlertContainerDown)] = condition{
-					message:  fmt.Sprintf("%s/%s is down (%s)", host, c.Name, downReason(c)),
-					severity: deckhand.SeverityError, grace: grace, project: t.project,
-				}
-			}
-			if c.State == deckhand.StateRunning && c.Health == deckhand.HealthUnhealthy {
-				conds[key(deckhand.AlertUnhealthy)] = condition{
-					message:  host + "/" + c.Name + " is unhealthy",
-					severity: deckhand.SeverityWarning, grace: e.cfg.UnhealthyGrace, project: t.project,
-				}
-			}
-			loopKey := key(deckhand.AlertRestartLoop)
-			_, loopActive := active[loopKey]
-			if !seen && loopActive {
-				// Memory lost (deckhand restarted): hold the alert one
-				// window rather than call it recovered, or remind about it,
-				// without evidence.
-				t.loopHeldTill = now.Add(e.cfg.RestartLoopWindow)
-			}
-			n := len(t.restarts)
-			switch {
-			case c.State == deckhand.StateRestarting:
-				conds[loopKey] = condition{
-					message:  fmt.Sprintf("%s/%s is in a restart loop (restarting, exit %d)", host, c.Name, c.ExitCode),
-					severity: deckhand.SeverityError, grace: e.cfg.CrashGrace, project: t.project,
-				}
-			case n >= e.cfg.RestartLoopCount:
-				conds[loopKey] = condition{
-					message:  fmt.Sprintf("%s/%s is in a restart loop (%d+ restarts in %s)", host, c.Name, n, humanDuration(e.cfg.RestartLoopWindow)),
-					severity: deckhand.SeverityError, project: t.project,
-				}
-			case loopActive && n > 0:
-				// Still restarting now and then: the loop goes on, under
-				// the message it was raised with.
-				conds[loopKey] = condition{severity: deckhand.SeverityError, project: t.project}
-			case loopActive && now.Before(t.loopHeldTill):
-				conds[loopKey] = condition{hold: true}
-			}
-		} else {
-			switch c.State {
-			case deckhand.StateRunning, deckhand.StateRestarting, deckhand.StatePaused:
-				conds[key(deckhand.AlertContainerDown)] = condition{
-					message:  fmt.Sprintf("%s/%s is %s but should be stopped", host, c.Name, c.State),
-					severity: deckhand.SeverityError, grace: e.cfg.DeployGrace, project: t.project,
-				}
-			}
+			e.loopCondition(c, t, seen, base, key(deckhand.AlertRestartLoop), now, active, conds)
 		}
 
-		down := t.desired == deckhand.StateRunning &&
-			(c.State == deckhand.StateExited || c.State == deckhand.StateDead || c.State == deckhand.StateCreated)
+		down := cond == deckhand.ConditionDown && c.State != deckhand.StateRemoving
 		switch {
 		case !down:
 			t.downSince, t.gaveUpAt = time.Time{}, time.Time{}
@@ -448,10 +422,11 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 		}
 	}
 
-	missing := func(name, project string) {
+	missing := func(name, project string, public bool) {
 		conds[deckhand.AlertKey{Host: host, Container: name, Kind: deckhand.AlertContainerDown}] = condition{
 			message:  fmt.Sprintf("%s/%s is down (container missing)", host, name),
 			severity: deckhand.SeverityError, grace: e.cfg.DeployGrace, project: project,
+			public: public, cond: deckhand.ConditionGone,
 		}
 	}
 	for name, t := range mem {
@@ -462,16 +437,57 @@ func (e *Engine) containerConditions(s deckhand.Snapshot, now time.Time, active 
 			delete(mem, name)
 			continue
 		}
-		missing(name, t.project)
+		missing(name, t.project, t.public)
 	}
 	// After a restart of deckhand the memory is empty: an open down alert
 	// of a container that is still absent stays down.
 	for k, a := range active {
 		if k.Host == host && k.Kind == deckhand.AlertContainerDown && !present[k.Container] && mem[k.Container] == nil && !e.intended(host, k.Container) {
-			missing(k.Container, a.Project)
+			missing(k.Container, a.Project, a.Public)
 		}
 	}
 	return candidates
+}
+
+// loopCondition records the restart-loop condition of a container that
+// should run: seen restarting, or restarted RestartLoopCount times within
+// RestartLoopWindow.
+func (e *Engine) loopCondition(c deckhand.Container, t *tracked, seen bool, base condition, k deckhand.AlertKey,
+	now time.Time, active map[deckhand.AlertKey]deckhand.Alert, conds map[deckhand.AlertKey]condition) {
+	prev, loopActive := active[k]
+	// A loop still pending (restarting seen, inside its grace) that Docker
+	// healed is no loop: only an opened one goes on with a restart now
+	// and then.
+	opened := loopActive && prev.State != deckhand.AlertPending
+	if !seen && loopActive {
+		// Memory lost (deckhand restarted): hold the alert one window
+		// rather than call it recovered, or remind about it, without
+		// evidence.
+		t.loopHeldTill = now.Add(e.cfg.RestartLoopWindow)
+	}
+	loop := base
+	loop.cond = deckhand.ConditionRestarting
+	n := len(t.restarts)
+	switch {
+	case base.cond == deckhand.ConditionRestarting:
+		// Docker restarts it after a backoff of 100 ms, doubling while it
+		// keeps crashing: one crash caught in between heals by itself and
+		// is no outage. Still restarting after the deploy grace, it is
+		// stuck in a growing backoff; crashing again and again, the
+		// restart count below says so sooner.
+		loop.message = fmt.Sprintf("%s/%s is in a restart loop (restarting, exit %d)", c.Host, c.Name, c.ExitCode)
+		loop.grace = max(e.cfg.CrashGrace, e.cfg.DeployGrace)
+	case n >= e.cfg.RestartLoopCount:
+		loop.message = fmt.Sprintf("%s/%s is in a restart loop (%d+ restarts in %s)", c.Host, c.Name, n, deckhand.HumanDuration(e.cfg.RestartLoopWindow))
+	case opened && n > 0:
+		// Still restarting now and then: the loop goes on, under the
+		// message it was raised with.
+	case loopActive && now.Before(t.loopHeldTill):
+		loop = condition{hold: true}
+	default:
+		return
+	}
+	conds[k] = loop
 }
 
 func (e *Engine) observeRestarts(t *tracked, c deckhand.Container, now time.Time) {
@@ -503,14 +519,14 @@ func (e *Engine) observeRestarts(t *tracked, c deckhand.Container, now time.Time
 func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bool, c condition, cond bool,
 	now time.Time, silences []deckhand.Silence) {
 	before := a
-	notify := func(kind deckhand.NoticeKind, text string) {
+	notify := func(kind deckhand.NoticeKind) {
 		a.LastNotifiedAt = now
 		a.Notifications++
-		res.Notices = append(res.Notices, deckhand.Notice{Kind: kind, Alert: a, Text: text, At: now})
+		res.Notices = append(res.Notices, deckhand.Notice{Kind: kind, Alert: a, At: now})
 	}
 	switch {
 	case cond:
-		delete(e.cleared, k)
+		a.ClearedAt = time.Time{}
 		if !has {
 			if r, ok := e.recent[k]; ok && now.Sub(r.ClosedAt) < e.cfg.Cooldown {
 				// The same story again: keep its ID and its notification
@@ -527,6 +543,9 @@ func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bo
 			a.Message = c.message
 		}
 		a.Severity, a.Project = c.severity, c.project
+		if k.Container != "" {
+			a.Public, a.Condition = c.public, c.cond
+		}
 		if a.OpenedAt.IsZero() && now.Sub(a.FirstSeenAt) >= c.grace {
 			a.OpenedAt = now
 			if a.State == deckhand.AlertPending {
@@ -541,10 +560,10 @@ func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bo
 			switch {
 			case !notifiedOpening(a):
 				if a.LastNotifiedAt.IsZero() || since >= e.cfg.Cooldown {
-					notify(deckhand.NoticeOpened, openedText(a, e.cfg.Location))
+					notify(deckhand.NoticeOpened)
 				}
 			case e.cfg.Repeat > 0 && since >= max(e.cfg.Repeat, e.cfg.Cooldown):
-				notify(deckhand.NoticeReminder, reminderText(a, now))
+				notify(deckhand.NoticeReminder)
 			}
 		}
 	case !has:
@@ -553,18 +572,17 @@ func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bo
 		// Back within its grace: not an outage, nobody was told.
 		a.State, a.ClosedAt = deckhand.AlertClosed, now
 	default:
-		since, ok := e.cleared[k]
-		if !ok {
-			since = now
-			e.cleared[k] = now
+		// Persisted, so that the page can say "recovering" and a restarted
+		// deckhand goes on with the same hold.
+		if a.ClearedAt.IsZero() {
+			a.ClearedAt = now
 		}
-		if now.Sub(since) < e.cfg.RecoveryHold {
+		if now.Sub(a.ClearedAt) < e.cfg.RecoveryHold {
 			break
 		}
-		delete(e.cleared, k)
-		a.State, a.ClosedAt = deckhand.AlertClosed, since
+		a.State, a.ClosedAt = deckhand.AlertClosed, a.ClearedAt
 		if notifiedOpening(a) {
-			notify(deckhand.NoticeRecovered, recoveredText(a))
+			notify(deckhand.NoticeRecovered)
 		}
 	}
 	if a.State == deckhand.AlertClosed {
@@ -572,10 +590,52 @@ func (e *Engine) step(res *Result, k deckhand.AlertKey, a deckhand.Alert, has bo
 		e.recent[k] = a
 	} else {
 		e.last[k] = a
+		e.wake(res, a, c.grace, cond, now, silences)
 	}
 	if !has || a != before {
 		res.Changed = append(res.Changed, a)
 	}
+}
+
+// wake records when an active alert is next due to change by time alone:
+// the mirror of the decisions step takes.
+func (e *Engine) wake(res *Result, a deckhand.Alert, grace time.Duration, cond bool, now time.Time, silences []deckhand.Silence) {
+	switch {
+	case !cond:
+		res.wakeAt(a.ClearedAt.Add(e.cfg.RecoveryHold), now)
+	case a.OpenedAt.IsZero():
+		res.wakeAt(a.FirstSeenAt.Add(grace), now)
+	case a.Suppressed:
+		res.wakeAt(e.suppressedUntil(a, now, silences), now)
+	case a.State != deckhand.AlertOpen:
+		// Acked: no reminders.
+	case !notifiedOpening(a):
+		res.wakeAt(a.LastNotifiedAt.Add(e.cfg.Cooldown), now)
+	case e.cfg.Repeat > 0:
+		res.wakeAt(a.LastNotifiedAt.Add(max(e.cfg.Repeat, e.cfg.Cooldown)), now)
+	}
+}
+
+// suppressedUntil is when the last silence or maintenance window covering
+// the alert at now ends.
+func (e *Engine) suppressedUntil(a deckhand.Alert, now time.Time, silences []deckhand.Silence) time.Time {
+	var until time.Time
+	later := func(t time.Time) {
+		if t.After(until) {
+			until = t
+		}
+	}
+	for _, s := range silences {
+		if s.Matches(a, now) {
+			later(s.Until)
+		}
+	}
+	for _, w := range e.windows {
+		if w.covers(a.Key.Host, a.Project, a.Key.Container) && w.activeAt(now) {
+			later(w.sched.Next(now.Add(-w.Duration)).Add(w.Duration))
+		}
+	}
+	return until
 }
 
 // notifiedOpening reports whether the current opening of the alert was
@@ -597,5 +657,5 @@ func (e *Engine) Ack(a deckhand.Alert, by string, now time.Time) (deckhand.Alert
 	e.mu.Lock()
 	e.last[a.Key] = a
 	e.mu.Unlock()
-	return a, &deckhand.Notice{Kind: deckhand.NoticeAcked, Alert: a, Text: ackedText(a), At: now}, nil
+	return a, &deckhand.Notice{Kind: deckhand.NoticeAcked, Alert: a, At: now}, nil
 }

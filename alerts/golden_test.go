@@ -14,8 +14,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// TestStoryGolden records every notice of one eventful night, so that the
-// wording the bot will render is reviewed as a whole.
+// TestStoryGolden records the facts of every notice of one eventful night
+// (bot's testdata holds the words it renders from them).
 func TestStoryGolden(t *testing.T) {
 	cfg := DefaultConfig()
 	s := newSim(t, cfg)
@@ -24,11 +24,11 @@ func TestStoryGolden(t *testing.T) {
 		s.now = t0.Add(d)
 		r := s.eval(snaps...)
 		for _, n := range r.Notices {
-			lines = append(lines, fmt.Sprintf("+%-8s %-12s %-10s %s", d, n.Kind, n.Alert.State, n.Text))
+			lines = append(lines, fmt.Sprintf("+%-8s %-12s %-10s %s", d, n.Kind, n.Alert.State, fact(n)))
 		}
 		for _, o := range r.Restarts {
 			n := s.e.RestartDone(o, nil, s.now)
-			lines = append(lines, fmt.Sprintf("+%-8s %-12s %-10s %s", d, n.Kind, n.Alert.State, n.Text))
+			lines = append(lines, fmt.Sprintf("+%-8s %-12s %-10s %s", d, n.Kind, n.Alert.State, fact(*n)))
 		}
 	}
 	ok := func(cs ...deckhand.Container) deckhand.Snapshot { return host("nas", cs...) }

@@ -25,6 +25,10 @@ func (e *Engine) judgeIntents(in Input) (over []deckhand.Intent) {
 	if b.ended == nil {
 		b.ended = map[[2]string]time.Time{}
 	}
+	if len(in.Intents) == 0 {
+		clear(b.ended) // every one was deleted: nothing is pending
+		return nil
+	}
 	type seen struct {
 		byName map[string]deckhand.Container
 		at     time.Time
@@ -101,7 +105,6 @@ func (e *Engine) closeIntended(res *Result, k deckhand.AlertKey, a deckhand.Aler
 	} else {
 		a.Message = i.Phrase()
 	}
-	delete(e.cleared, k)
 	delete(e.last, k)
 	e.recent[k] = a
 	res.Changed = append(res.Changed, a)

@@ -140,7 +140,7 @@ func checkProperties(t *testing.T, seed uint64, steps int) {
 	hist := map[int64]*history{}
 	for _, n := range s.notices {
 		if n.Alert.ID == 0 {
-			t.Fatalf("seed %d: notice without alert ID: %q", seed, n.Text)
+			t.Fatalf("seed %d: notice without alert ID: %q", seed, fact(n))
 		}
 		h := hist[n.Alert.ID]
 		if h == nil {
@@ -150,7 +150,7 @@ func checkProperties(t *testing.T, seed uint64, steps int) {
 		switch n.Kind {
 		case deckhand.NoticeOpened:
 			if h.openedUp {
-				t.Errorf("seed %d: alert %d opened twice without recovering: %q", seed, n.Alert.ID, n.Text)
+				t.Errorf("seed %d: alert %d opened twice without recovering: %q", seed, n.Alert.ID, fact(n))
 			}
 			h.openedUp = true
 			if n.Alert.State != deckhand.AlertOpen || n.Alert.Suppressed {
@@ -158,7 +158,7 @@ func checkProperties(t *testing.T, seed uint64, steps int) {
 			}
 		case deckhand.NoticeRecovered:
 			if !h.openedUp {
-				t.Errorf("seed %d: alert %d recovered without an opened notice: %q", seed, n.Alert.ID, n.Text)
+				t.Errorf("seed %d: alert %d recovered without an opened notice: %q", seed, n.Alert.ID, fact(n))
 			}
 			h.openedUp = false
 			if n.Alert.State != deckhand.AlertClosed {

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -9,7 +10,7 @@ import (
 	"github.com/deckhand/deckhand"
 )
 
-// t0 is 14:02 so that texts read "since 14:02".
+// t0 is 14:02, a clock time easy to spot in notices.
 var t0 = time.Date(2025, 6, 1, 14, 2, 0, 0, time.UTC)
 
 // sim plays the store: it persists what Evaluate returns, assigns IDs the
@@ -166,9 +167,32 @@ func kinds(ns []deckhand.Notice) []deckhand.NoticeKind {
 func texts(ns []deckhand.Notice) []string {
 	var out []string
 	for _, n := range ns {
-		out = append(out, n.Text)
+		out = append(out, fact(n))
 	}
 	return out
+}
+
+// fact prints what a notice says in facts (the bot words them): the
+// alert's message, its downtime when that matters, or the restart report.
+func fact(n deckhand.Notice) string {
+	a := n.Alert
+	switch {
+	case n.Restart != nil:
+		r := n.Restart
+		s := fmt.Sprintf("%s/%s restart %d/%d in %s", a.Key.Host, a.Key.Container, r.Attempt, r.Max, deckhand.HumanDuration(r.Window))
+		if r.Err != "" {
+			s += " failed: " + r.Err
+		}
+		if r.GaveUp {
+			s += ", gave up"
+		}
+		return s
+	case n.Kind == deckhand.NoticeRecovered, n.Kind == deckhand.NoticeReminder:
+		return a.Message + " (down " + deckhand.HumanDuration(a.Downtime(n.At)) + ")"
+	case n.Kind == deckhand.NoticeAcked:
+		return a.Message + " (acked by " + a.AckedBy + ")"
+	}
+	return a.Message
 }
 
 type ctrMod func(*deckhand.Container)

@@ -1,9 +1,11 @@
 package alerts
 
+// The words of an alert's Message live here. The words of its notices are
+// the bot's (bot.Renderer): the engine hands it facts only.
+
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/deckhand/deckhand"
 )
@@ -14,95 +16,6 @@ func subject(k deckhand.AlertKey) string {
 		return "host " + k.Host
 	}
 	return k.Host + "/" + k.Container
-}
-
-func icon(s deckhand.Severity) string {
-	if s == deckhand.SeverityWarning {
-		return "🟠"
-	}
-	return "🔴"
-}
-
-func openedText(a deckhand.Alert, loc *time.Location) string {
-	if a.Key.Container == "" {
-		// Host messages carry the cause, and the time is in the message's own timestamp.
-		return icon(a.Severity) + " " + a.Message
-	}
-	since := a.FirstSeenAt
-	if loc != nil {
-		since = since.In(loc)
-	}
-	return fmt.Sprintf("%s %s — since %s", icon(a.Severity), a.Message, since.Format("15:04"))
-}
-
-func reminderText(a deckhand.Alert, now time.Time) string {
-	return fmt.Sprintf("⏰ reminder: %s (for %s, not acked)", a.Message, humanDuration(a.Downtime(now)))
-}
-
-func recoveredText(a deckhand.Alert) string {
-	d := humanDuration(a.Downtime(a.ClosedAt))
-	switch a.Key.Kind {
-	case deckhand.AlertHostUnreachable:
-		return fmt.Sprintf("✅ host %s reachable again after %s", a.Key.Host, d)
-	case deckhand.AlertDaemonDown:
-		return fmt.Sprintf("✅ host %s: docker daemon back after %s", a.Key.Host, d)
-	case deckhand.AlertUnhealthy:
-		return fmt.Sprintf("✅ %s healthy again after %s", subject(a.Key), d)
-	case deckhand.AlertRestartLoop:
-		return fmt.Sprintf("✅ %s stopped restarting after %s", subject(a.Key), d)
-	}
-	return fmt.Sprintf("✅ %s recovered after %s", subject(a.Key), d)
-}
-
-func ackedText(a deckhand.Alert) string {
-	by := a.AckedBy
-	if by == "" {
-		by = "someone"
-	}
-	return fmt.Sprintf("👀 %s (%s) acked by %s", subject(a.Key), problemWord(a.Key.Kind), by)
-}
-
-func problemWord(k deckhand.AlertKind) string {
-	switch k {
-	case deckhand.AlertUnhealthy:
-		return "unhealthy"
-	case deckhand.AlertRestartLoop:
-		return "restarting"
-	case deckhand.AlertHostUnreachable:
-		return "unreachable"
-	case deckhand.AlertDaemonDown:
-		return "daemon down"
-	}
-	return "down"
-}
-
-// humanDuration prints 45s, 3m12s, 2h5m, 3d4h: precise enough for a chat line.
-func humanDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		m, s := int(d/time.Minute), int(d%time.Minute/time.Second)
-		if s == 0 {
-			return fmt.Sprintf("%dm", m)
-		}
-		return fmt.Sprintf("%dm%02ds", m, s)
-	case d < 48*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%02dm", h, m)
-	}
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if h == 0 {
-		return fmt.Sprintf("%dd", days)
-	}
-	return fmt.Sprintf("%dd%dh", days, h)
 }
 
 // downReason describes a container that is not running though it should.

@@ -18,24 +18,40 @@ const (
 
 // Message is a notice rendered once, in neutral terms, so that every
 // platform says the same words and only maps them to its own features
-// (embed colour, priority, emoji tags).
+// (embed fields and colour, HTML, priority, emoji tags, buttons).
 type Message struct {
 	Title     string            // one line: what happened to what
-	Body      string            // plain text, a few lines
+	Lines     []string          // the body, plain text; never repeats the title
+	Fields    []Field           // the alert's facts (host, container, project, alert)
 	Severity  deckhand.Severity // warning|error|critical, or SeverityRecovered / SeverityInfo
 	Emoji     string            // Unicode, for platforms that show text
 	EmojiCode string            // the same as an emoji shortcode (ntfy tags)
 	Color     int               // 0xRRGGBB, for Discord embeds
 	Tags      []string          // short labels: kind, host, container, project
 	URL       string            // the status page, when configured
+	// Actions are the buttons the notice offers, in order (see Actions).
+	Actions []deckhand.Action
+	// Quiet is good news: deliver it without a sound where possible.
+	Quiet bool
 }
 
-// Render renders a notice without a status page link.
+// Field is one labelled fact of a message.
+type Field struct {
+	Name, Value string
+}
+
+// Body is the message's lines as one text.
+func (m Message) Body() string { return strings.Join(m.Lines, "\n") }
+
+// Render renders a notice without a status page link, in UTC.
 func Render(n deckhand.Notice) Message { return Renderer{}.Render(n) }
 
-// Renderer renders notices; StatusURL, when set, becomes Message.URL.
+// Renderer renders notices: the one place that words them.
 type Renderer struct {
+	// StatusURL, when set, becomes Message.URL (public_url).
 	StatusURL string
+	// Location is the zone of clock times ("since 14:02"); nil is UTC.
+	Location *time.Location
 }
 
 type look struct {
@@ -53,81 +69,158 @@ var looks = map[deckhand.Severity]look{
 
 // Render renders one notice.
 func (r Renderer) Render(n deckhand.Notice) Message {
+	m := Message{URL: r.StatusURL, Actions: Actions(n)}
+	if n.Kind == deckhand.NoticeAnnouncement {
+		m.Title, m.Severity = "Announcement", SeverityInfo
+		if t := strings.TrimSpace(n.Text); t != "" {
+			m.Lines = []string{t}
+		}
+		return m.withLook()
+	}
 	a := n.Alert
-	subject := subjectOf(a.Key)
-	sev := a.Severity
-	if _, ok := looks[sev]; !ok || sev == "" {
-		sev = deckhand.SeverityError
+	m.Severity = a.Severity
+	if _, ok := looks[m.Severity]; !ok {
+		m.Severity = deckhand.SeverityError
 	}
-	var title string
+	m.Title, m.Lines = r.words(n)
 	switch n.Kind {
-	case deckhand.NoticeOpened:
-		title = subject + " " + problemOf(a.Key.Kind)
-	case deckhand.NoticeReminder:
-		title = "Reminder: " + subject + " " + problemOf(a.Key.Kind)
 	case deckhand.NoticeAcked:
-		title = "Acked: " + subject + " " + problemOf(a.Key.Kind)
-		sev = SeverityInfo
+		m.Severity, m.Quiet = SeverityInfo, true
 	case deckhand.NoticeRecovered:
-		title = "Recovered: " + subject
-		sev = SeverityRecovered
+		m.Severity, m.Quiet = SeverityRecovered, true
 	case deckhand.NoticeAutoRestart:
-		title = "Restarting " + subject + " automatically"
-		sev = deckhand.SeverityWarning
-	case deckhand.NoticeAnnouncement:
-		title = "Announcement"
-		sev = SeverityInfo
+		if n.Restart == nil || n.Restart.Err == "" && !n.Restart.GaveUp {
+			m.Severity = deckhand.SeverityWarning
+		}
+	}
+	if a.Suppressed {
+		m.Lines = append(m.Lines, "Opened during a silence or maintenance window.")
+	}
+	m.Fields, m.Tags = facts(a)
+	return m.withLook()
+}
+
+func (m Message) withLook() Message {
+	lk := looks[m.Severity]
+	m.Emoji, m.EmojiCode, m.Color = lk.emoji, lk.code, lk.color
+	return m
+}
+
+// words are the title and body of an alert notice. How long the problem
+// lasted is said once, from Alert.Downtime, whatever the kind.
+func (r Renderer) words(n deckhand.Notice) (string, []string) {
+	a := n.Alert
+	subject, headline := subjectOf(a.Key), subjectOf(a.Key)+" "+problemOf(a)
+	at := n.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	lasted := deckhand.HumanDuration(a.Downtime(at))
+	var lines []string
+	if n.Kind == deckhand.NoticeRecovered {
+		return "Recovered: " + subject, []string{problemNoun(a) + " for " + lasted + "."}
+	}
+	// After an automatic restart the cause is stale: the report says more.
+	if c := cause(a); c != "" && n.Kind != deckhand.NoticeAutoRestart {
+		lines = append(lines, c)
+	}
+	if !a.FirstSeenAt.IsZero() {
+		lines = append(lines, fmt.Sprintf("Since %s (%s).", r.clock(a.FirstSeenAt, at), lasted))
+	}
+	switch n.Kind {
+	case deckhand.NoticeReminder:
+		return "Reminder: " + headline, append(lines, "Not acked yet.")
+	case deckhand.NoticeAcked:
+		if a.AckedBy != "" {
+			lines = append(lines, "Acked by "+a.AckedBy+".")
+		}
+		return "Acked: " + headline, lines
+	case deckhand.NoticeAutoRestart:
+		title, more := restartWords(subject, n)
+		return title, append(more, lines...)
+	}
+	return headline, lines
+}
+
+// restartWords say what an automatic restart did. A notice stored before
+// RestartReport existed carries its words in Text.
+func restartWords(subject string, n deckhand.Notice) (string, []string) {
+	rr := n.Restart
+	switch {
+	case rr == nil:
+		var lines []string
+		if t := strings.TrimSpace(n.Text); t != "" {
+			lines = append(lines, t)
+		}
+		return "Automatic restart of " + subject, lines
+	case rr.Err != "":
+		lines := []string{fmt.Sprintf("Attempt %d/%d: %s.", rr.Attempt, rr.Max, strings.TrimSuffix(rr.Err, "."))}
+		if rr.GaveUp {
+			lines = append(lines, "Giving up: restart it by hand.")
+		}
+		return "Automatic restart of " + subject + " failed", lines
+	case rr.GaveUp:
+		return "Gave up restarting " + subject + " automatically",
+			[]string{fmt.Sprintf("Still down after %d automatic restarts in %s: restart it by hand.", rr.Attempt, deckhand.HumanDuration(rr.Window))}
+	}
+	return "Restarted " + subject + " automatically", []string{fmt.Sprintf("Attempt %d/%d.", rr.Attempt, rr.Max)}
+}
+
+// clock prints when something started: the time of day, with the date
+// when it was not the same day as the notice.
+func (r Renderer) clock(t, now time.Time) string {
+	loc := r.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	t, now = t.In(loc), now.In(loc)
+	if t.YearDay() != now.YearDay() || t.Year() != now.Year() {
+		return t.Format("Jan 2 15:04 MST")
+	}
+	return t.Format("15:04 MST")
+}
+
+// Actions decides which buttons a notice offers, for every platform: only
+// a notified problem someone can still act on gets any. Restart is for
+// container alerts, Ack until someone acked, Silence while it lasts; an
+// ack, a recovery or an announcement offers nothing.
+func Actions(n deckhand.Notice) []deckhand.Action {
+	a := n.Alert
+	if a.ID <= 0 || (a.State != deckhand.AlertOpen && a.State != deckhand.AlertAcked) {
+		return nil
+	}
+	switch n.Kind {
+	case deckhand.NoticeOpened, deckhand.NoticeReminder, deckhand.NoticeAutoRestart:
 	default:
-		title = subject + " " + problemOf(a.Key.Kind)
+		return nil
 	}
+	var out []deckhand.Action
+	if a.Key.Container != "" {
+		out = append(out, deckhand.ActionRestart)
+	}
+	if a.State != deckhand.AlertAcked {
+		out = append(out, deckhand.ActionAck)
+	}
+	return append(out, deckhand.ActionSilence)
+}
 
-	var body []string
-	text := strings.TrimSpace(n.Text)
-	if text == "" {
-		text = strings.TrimSpace(a.Message)
-	}
-	if text != "" {
-		body = append(body, text)
-	}
-	if n.Kind != deckhand.NoticeAnnouncement {
-		at := n.At
-		if at.IsZero() {
-			at = time.Now()
-		}
-		switch {
-		case n.Kind == deckhand.NoticeRecovered:
-			body = append(body, "Down for "+deckhand.HumanDuration(a.Downtime(at))+".")
-		case !a.FirstSeenAt.IsZero():
-			body = append(body, fmt.Sprintf("Since %s (%s).", a.FirstSeenAt.Format("2006-01-02 15:04 MST"), deckhand.HumanDuration(at.Sub(a.FirstSeenAt))))
-		}
-		if n.Kind == deckhand.NoticeAcked && a.AckedBy != "" {
-			body = append(body, "Acked by "+a.AckedBy+".")
-		}
-		if a.Suppressed {
-			body = append(body, "Opened during a silence or maintenance window.")
-		}
-	}
-
+// facts are an alert's labelled facts and its tags.
+func facts(a deckhand.Alert) ([]Field, []string) {
+	var fields []Field
 	var tags []string
 	if a.Key.Kind != "" {
 		tags = append(tags, string(a.Key.Kind))
 	}
-	for _, t := range []string{a.Key.Host, a.Key.Container, a.Project} {
-		if t != "" {
-			tags = append(tags, t)
+	for _, f := range []Field{{"Host", a.Key.Host}, {"Container", a.Key.Container}, {"Project", a.Project}} {
+		if f.Value != "" {
+			fields = append(fields, f)
+			tags = append(tags, f.Value)
 		}
 	}
-	lk := looks[sev]
-	return Message{
-		Title:     title,
-		Body:      strings.Join(body, "\n"),
-		Severity:  sev,
-		Emoji:     lk.emoji,
-		EmojiCode: lk.code,
-		Color:     lk.color,
-		Tags:      tags,
-		URL:       r.StatusURL,
+	if a.ID > 0 {
+		fields = append(fields, Field{"Alert", fmt.Sprintf("#%d", a.ID)})
 	}
+	return fields, tags
 }
 
 func subjectOf(k deckhand.AlertKey) string {
@@ -142,18 +235,81 @@ func subjectOf(k deckhand.AlertKey) string {
 	return k.Host + "/" + k.Container
 }
 
-func problemOf(k deckhand.AlertKind) string {
-	switch k {
+// unwanted reports a container_down alert about a container that runs
+// although homelab.desired=stopped: the same key, the opposite problem.
+func unwanted(a deckhand.Alert) bool {
+	return a.Key.Kind == deckhand.AlertContainerDown && a.Condition == deckhand.ConditionRunningUnwanted
+}
+
+func problemOf(a deckhand.Alert) string {
+	if unwanted(a) {
+		return "is running but should be stopped"
+	}
+	switch a.Key.Kind {
 	case deckhand.AlertContainerDown:
 		return "is down"
 	case deckhand.AlertUnhealthy:
 		return "is unhealthy"
 	case deckhand.AlertRestartLoop:
-		return "is restarting in a loop"
+		return "is in a restart loop"
 	case deckhand.AlertHostUnreachable:
 		return "is unreachable"
 	case deckhand.AlertDaemonDown:
 		return "has its Docker daemon down"
 	}
 	return "has a problem"
+}
+
+// problemNoun names the problem as a recovery reports it: "Down for 2m."
+func problemNoun(a deckhand.Alert) string {
+	if unwanted(a) {
+		return "Running although it should be stopped"
+	}
+	switch a.Key.Kind {
+	case deckhand.AlertUnhealthy:
+		return "Unhealthy"
+	case deckhand.AlertRestartLoop:
+		return "In a restart loop"
+	case deckhand.AlertHostUnreachable:
+		return "Unreachable"
+	case deckhand.AlertDaemonDown:
+		return "Docker daemon down"
+	}
+	return "Down"
+}
+
+// problemWords are how the engine's messages name each problem after the
+// subject ("nas/jellyfin is down (exited 137)", "host nas unreachable: …").
+var problemWords = map[deckhand.AlertKind]string{
+	deckhand.AlertContainerDown:   "down",
+	deckhand.AlertUnhealthy:       "unhealthy",
+	deckhand.AlertRestartLoop:     "in a restart loop",
+	deckhand.AlertHostUnreachable: "unreachable",
+	deckhand.AlertDaemonDown:      "docker daemon down",
+}
+
+// cause is what the alert's message adds to the title: the message
+// without the subject and the problem the title already names, so that
+// "nas/jellyfin is down (exited 137)" under "nas/jellyfin is down" reads
+// "exited 137". A message that does not start with its subject is kept
+// whole.
+func cause(a deckhand.Alert) string {
+	msg := strings.Join(strings.Fields(a.Message), " ")
+	rest, ok := strings.CutPrefix(msg, "host "+a.Key.Host)
+	if !ok || a.Key.Container != "" {
+		if rest, ok = strings.CutPrefix(msg, subjectOf(a.Key)); !ok {
+			return msg
+		}
+	}
+	rest = strings.TrimPrefix(strings.TrimLeft(rest, " :"), "is ")
+	words := problemWords[a.Key.Kind]
+	if unwanted(a) {
+		words = "running but should be stopped"
+	}
+	rest = strings.TrimPrefix(rest, words)
+	rest = strings.Trim(rest, " :")
+	if strings.HasPrefix(rest, "(") && strings.HasSuffix(rest, ")") && strings.Count(rest, "(") == 1 {
+		rest = rest[1 : len(rest)-1]
+	}
+	return rest
 }

@@ -48,6 +48,15 @@ func (h *hostConn) argv(args ...string) []string {
 	return append([]string{h.cfg.DockerPath}, args...)
 }
 
+// labelFilters are the host's Labels as docker filter arguments.
+func (h *hostConn) labelFilters() []string {
+	out := make([]string, 0, 2*len(h.cfg.Labels))
+	for _, l := range h.cfg.Labels {
+		out = append(out, "--filter", "label="+l)
+	}
+	return out
+}
+
 func (h *hostConn) run(ctx context.Context, args ...string) (result, error) {
 	return h.tr.Run(ctx, h.argv(args...), runOpts{Timeout: h.cfg.CommandTimeout})
 }
@@ -80,18 +89,12 @@ func New(hosts []HostConfig, opts Options) (*Collector, error) {
 	if len(backoff) == 0 {
 		backoff = defaultBackoff
 	}
+	if err := errors.Join(opts.Validate(), ValidateHosts(hosts)); err != nil {
+		return nil, err
+	}
 	known := newKnownHostsCache()
-	var errs []error
 	for _, hc := range hosts {
-		hc, err := hc.normalize()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if _, dup := c.hosts[hc.Name]; dup {
-			errs = append(errs, fmt.Errorf("host %q is configured twice: %w", hc.Name, deckhand.ErrInvalidInput))
-			continue
-		}
+		hc = hc.WithDefaults()
 		h := &hostConn{cfg: hc}
 		if hc.Transport == TransportLocal {
 			h.tr = localTransport{}
@@ -100,9 +103,6 @@ func New(hosts []HostConfig, opts Options) (*Collector, error) {
 		}
 		c.hosts[hc.Name] = h
 		c.order = append(c.order, hc.Name)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
 	}
 	return c, nil
 }
@@ -160,7 +160,37 @@ func (c *Collector) CollectAll(ctx context.Context, full bool) []deckhand.Snapsh
 // the next collection's: treat them as read-only. It never panics: any failure
 // is in Snapshot.Err, classified with the deckhand sentinels, and in
 // Snapshot.Host.Status / LastError.
-func (c *Collector) Collect(ctx context.Context, host string, full bool) (snap deckhand.Snapshot) {
+func (c *Collector) Collect(ctx context.Context, host string, full bool) deckhand.Snapshot {
+	m := modeFast
+	if full {
+		m = modeFull
+	}
+	snap, _ := c.collectMode(ctx, host, m)
+	return snap
+}
+
+// CollectQuick is Collect for the fast path after an event: a container
+// already known whose ps line changed (it died, started, turned
+// unhealthy) is not inspected. Its state, health, exit code and status
+// text come from ps, and what only inspect tells (restart count, start
+// and finish times) is carried over from the last collection, so the
+// alert decision costs one command. stale counts such containers: the
+// caller collects again (Collect) to have them exact; until then they are
+// inspected by every collection.
+func (c *Collector) CollectQuick(ctx context.Context, host string) (snap deckhand.Snapshot, stale int) {
+	return c.collectMode(ctx, host, modeQuick)
+}
+
+type mode int
+
+const (
+	modeFast  mode = iota // ps, inspect of what changed
+	modeQuick             // ps, inspect of new containers only
+	modeFull              // inspect everything, version, images, volumes
+)
+
+func (c *Collector) collectMode(ctx context.Context, host string, m mode) (snap deckhand.Snapshot, stale int) {
+	full := m == modeFull
 	start := c.now()
 	snap.CollectedAt = start
 	snap.Host = deckhand.Host{Name: host, Status: deckhand.HostUnknown, LastCollectAt: start}
@@ -169,7 +199,7 @@ func (c *Collector) Collect(ctx context.Context, host string, full bool) (snap d
 		snap.Err = err
 		snap.Host.Status = deckhand.HostError
 		snap.Host.LastError = err.Error()
-		return snap
+		return snap, 0
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -183,7 +213,7 @@ func (c *Collector) Collect(ctx context.Context, host string, full bool) (snap d
 	snap.Host.Enabled = h.cfg.Enabled
 	if !h.cfg.Enabled {
 		snap.Err = fmt.Errorf("%s: %w", host, deckhand.ErrHostDisabled)
-		return snap
+		return snap, 0
 	}
 	if full {
 		select {
@@ -191,14 +221,15 @@ func (c *Collector) Collect(ctx context.Context, host string, full bool) (snap d
 			defer func() { <-c.fullSlots }()
 		case <-ctx.Done():
 			snap.Err = fmt.Errorf("%s: waiting for a full collection slot: %w", host, deckhand.ErrTimeout)
-			return snap
+			return snap, 0
 		}
 	}
-	if err := c.collect(ctx, h, full, &snap); err != nil {
+	stale, err = c.collect(ctx, h, m, &snap)
+	if err != nil {
 		snap.Err = err
 		snap.Full = false
 	}
-	return snap
+	return snap, stale
 }
 
 func (c *Collector) finish(h *hostConn, snap *deckhand.Snapshot) {
@@ -217,62 +248,68 @@ func (c *Collector) finish(h *hostConn, snap *deckhand.Snapshot) {
 	}
 }
 
-func (c *Collector) collect(ctx context.Context, h *hostConn, full bool, snap *deckhand.Snapshot) error {
+func (c *Collector) collect(ctx context.Context, h *hostConn, m mode, snap *deckhand.Snapshot) (stale int, err error) {
 	name := h.cfg.Name
+	full := m == modeFull
 	h.mu.Lock()
 	probe := full || !h.probed
 	h.mu.Unlock()
 	// The version is fetched once, then only on the slow tier: the fast tier
 	// must stay at two commands, and ps reports a down daemon just as well.
 	if probe {
-		res, err := h.run(ctx, "version", "--format", jsonLineFormat)
+		var res result
+		res, err = h.run(ctx, "version", "--format", jsonLineFormat)
 		v, perr := ParseVersion(res.Stdout)
 		cerr := classify("docker version", name, h.cfg.DockerPath, res, err)
 		switch {
 		case cerr != nil && (isClassified(cerr) || !errors.Is(perr, deckhand.ErrDaemonDown)):
-			return cerr
+			return 0, cerr
 		case errors.Is(perr, deckhand.ErrDaemonDown):
 			msg := firstLine(string(res.Stderr))
 			if msg == "" {
 				msg = "server not reachable"
 			}
-			return fmt.Errorf("docker version on %s: %s: %w", name, msg, deckhand.ErrDaemonDown)
+			return 0, fmt.Errorf("docker version on %s: %s: %w", name, msg, deckhand.ErrDaemonDown)
 		case perr != nil:
-			return fmt.Errorf("docker version on %s: %w", name, perr)
+			return 0, fmt.Errorf("docker version on %s: %w", name, perr)
 		}
 		h.mu.Lock()
 		h.versions, h.probed = v, true
 		h.mu.Unlock()
 	}
 
-	ctrs, err := c.containers(ctx, h, full)
+	ctrs, stale, err := c.containers(ctx, h, m)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	snap.Containers = ctrs
 	if full {
 		snap.Full = c.slowTier(ctx, h, snap)
 	}
-	return nil
+	return stale, nil
 }
 
 // containers runs ps, then one inspect for the containers whose ps line is
 // new since the host's last collection (for every container when full).
 // A line seen again means nothing inspect reports has changed: ps shows
-// state, health, exit code and restarts in its Status text, and a
+// state, health, exit code and restarts in its Status text (so a start or
+// stop changes the line, and with it StartedAt / FinishedAt), and a
 // container's labels and image are fixed for its life. So a steady host
 // costs one command, nothing is decoded twice, and an unchanged container
 // shares its strings and labels with the previous snapshot. The full tier
 // still inspects everything, which bounds what a stale entry could hide.
-func (c *Collector) containers(ctx context.Context, h *hostConn, full bool) ([]deckhand.Container, error) {
+func (c *Collector) containers(ctx context.Context, h *hostConn, m mode) ([]deckhand.Container, int, error) {
 	name := h.cfg.Name
-	res, err := h.run(ctx, "ps", "-a", "--no-trunc", "--format", psFormat)
+	full := m == modeFull
+	res, err := h.run(ctx, append([]string{"ps", "-a", "--no-trunc", "--format", psFormat}, h.labelFilters()...)...)
 	if err := classify("docker ps", name, h.cfg.DockerPath, res, err); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	h.mu.Lock()
 	last := h.lines
 	h.mu.Unlock()
+	var known map[string]int // by ID, built only when a quick collection needs it
+	stale := 0
 	n := bytes.Count(res.Stdout, []byte("\n")) + 1
 	var (
 		ctrs    = make([]deckhand.Container, 0, n)
@@ -301,17 +338,29 @@ func (c *Collector) containers(ctx context.Context, h *hostConn, full bool) ([]d
 		// Set before the cache is published: a concurrent collection of
 		// this host may be copying its entries from then on.
 		ct.Host = name
+		if m == modeQuick {
+			if known == nil {
+				known = last.byID()
+			}
+			if j, ok := known[ct.ID]; ok {
+				// Not cached as exact: the next collection inspects it.
+				carryInspect(&ct, last.ctrs[j])
+				ctrs, hashes, exact = append(ctrs, ct), append(hashes, sum), append(exact, false)
+				stale++
+				continue
+			}
+		}
 		raw[len(ctrs)] = labels
 		inspect = append(inspect, ct.ID)
 		ctrs, hashes, exact = append(ctrs, ct), append(hashes, sum), append(exact, false)
 	}
 	if err := badLines("docker ps", name, len(ctrs), bad, res, c.log); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(inspect) > 0 {
 		info, err := c.inspect(ctx, h, inspect)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for i, labels := range raw {
 			if in, ok := info[ctrs[i].ID]; ok {
@@ -347,9 +396,20 @@ func (c *Collector) containers(ctx context.Context, h *hostConn, full bool) ([]d
 	h.lines = next
 	h.mu.Unlock()
 	if len(ctrs) == 0 {
-		return nil, nil
+		return nil, stale, nil
 	}
-	return ctrs, nil
+	return ctrs, stale, nil
+}
+
+// carryInspect gives a container read from a changed ps line what only
+// inspect tells, as the last collection had it: labels and image are
+// fixed for a container's life; restart count and times may be one
+// collection late.
+func carryInspect(ct *deckhand.Container, prev deckhand.Container) {
+	ct.Labels, ct.ImageID, ct.CreatedAt = prev.Labels, prev.ImageID, prev.CreatedAt
+	ct.RestartCount, ct.StartedAt, ct.FinishedAt = prev.RestartCount, prev.StartedAt, prev.FinishedAt
+	ct.RestartPolicy = prev.RestartPolicy
+	ct.ComposeProject, ct.ComposeService = prev.ComposeProject, prev.ComposeService
 }
 
 // inspect runs one docker inspect for ids. It fails only when the host hung
@@ -372,9 +432,8 @@ func (c *Collector) inspect(ctx context.Context, h *hostConn, ids []string) (map
 
 // sameInspect reports whether a and b agree on everything inspect reports.
 func sameInspect(a, b deckhand.Container) bool {
-	return a.ImageID == b.ImageID && a.State == b.State && a.Health == b.Health &&
-		a.RestartCount == b.RestartCount && a.ExitCode == b.ExitCode && a.CreatedAt.Equal(b.CreatedAt) &&
-		maps.Equal(a.Labels, b.Labels)
+	return a.ImageID == b.ImageID && a.RestartCount == b.RestartCount && a.CreatedAt.Equal(b.CreatedAt) &&
+		a.StartedAt.Equal(b.StartedAt) && a.FinishedAt.Equal(b.FinishedAt) && maps.Equal(a.Labels, b.Labels)
 }
 
 // lineCache is a host's last collection: its containers, and which of them
@@ -384,6 +443,18 @@ func sameInspect(a, b deckhand.Container) bool {
 type lineCache struct {
 	ctrs   []deckhand.Container
 	byLine map[uint64]int32
+}
+
+// byID indexes the cached containers by ID.
+func (lc *lineCache) byID() map[string]int {
+	if lc == nil {
+		return map[string]int{}
+	}
+	out := make(map[string]int, len(lc.ctrs))
+	for i, c := range lc.ctrs {
+		out[c.ID] = i
+	}
+	return out
 }
 
 func (lc *lineCache) lookup(sum uint64) (int, bool) {

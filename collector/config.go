@@ -1,10 +1,12 @@
 package collector
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +67,12 @@ type HostConfig struct {
 	KeepAlive      time.Duration // 15 s by default; negative disables
 	MaxSessions    int           // concurrent SSH sessions, 4 by default
 
+	// Labels narrows what deckhand sees of the host to the containers that
+	// carry every one of these labels ("key" or "key=value"), as docker's
+	// own `--filter label=…` does for ps and events: on an engine shared
+	// with others, deckhand watches, shows and acts on only its part.
+	Labels []string
+
 	Enabled bool
 }
 
@@ -86,24 +94,38 @@ var (
 	reDockerPath = regexp.MustCompile(`^[A-Za-z0-9_./+-]+$`)
 )
 
-// normalize validates h and fills defaults.
-func (h HostConfig) normalize() (HostConfig, error) {
-	bad := func(format string, a ...any) (HostConfig, error) {
-		return h, fmt.Errorf("host %q: %s: %w", h.Name, fmt.Sprintf(format, a...), deckhand.ErrInvalidInput)
+// MaxConcurrency bounds Options.Concurrency and FullConcurrency.
+const MaxConcurrency = 1024
+
+// Validate checks the options a config file sets, naming them as
+// [collector] does.
+func (o Options) Validate() error {
+	var errs []error
+	for _, f := range []struct {
+		key string
+		n   int
+	}{{"collector.concurrency", o.Concurrency}, {"collector.full_concurrency", o.FullConcurrency}} {
+		if f.n < 0 || f.n > MaxConcurrency {
+			errs = append(errs, deckhand.Invalid(f.key, "%d is out of range 1..%d", f.n, MaxConcurrency))
+		}
 	}
-	if !reHostName.MatchString(h.Name) {
-		return bad("name must be letters, digits, '.', '_' or '-'")
-	}
+	return errors.Join(errs...)
+}
+
+// WithDefaults fills the zero fields that have a default: the transport,
+// the docker path, an ssh address's port, the timeouts and the session
+// bound.
+func (h HostConfig) WithDefaults() HostConfig {
 	if h.Transport == "" {
 		h.Transport = TransportSSH
 	}
 	if h.DockerPath == "" {
 		h.DockerPath = DefaultDockerPath
 	}
-	// The docker path is the first word of the remote command line: a "="
-	// there would make the shell read an assignment.
-	if !reDockerPath.MatchString(h.DockerPath) || strings.HasPrefix(h.DockerPath, "-") {
-		return bad("docker_path %q must be a plain path", h.DockerPath)
+	if h.Transport == TransportSSH && h.Address != "" {
+		if _, _, err := net.SplitHostPort(h.Address); err != nil {
+			h.Address = net.JoinHostPort(strings.Trim(h.Address, "[]"), "22")
+		}
 	}
 	if h.ConnectTimeout <= 0 {
 		h.ConnectTimeout = DefaultConnectTimeout
@@ -114,36 +136,82 @@ func (h HostConfig) normalize() (HostConfig, error) {
 	if h.KeepAlive == 0 {
 		h.KeepAlive = DefaultKeepAlive
 	}
-	if h.MaxSessions <= 0 {
+	if h.MaxSessions == 0 {
 		h.MaxSessions = DefaultMaxSessions
 	}
-	if h.MaxSessions > maxSessionsCap {
-		h.MaxSessions = maxSessionsCap
+	return h
+}
+
+// ValidateHosts reports every problem of a host list, each named by its
+// key in config.toml ("hosts[1].address"). Defaults are applied first, so
+// an empty transport is ssh.
+func ValidateHosts(hosts []HostConfig) error {
+	var errs []error
+	seen := map[string]int{}
+	for i, h := range hosts {
+		h = h.WithDefaults()
+		key := fmt.Sprintf("hosts[%d]", i)
+		errs = append(errs, h.validate(key))
+		if j, dup := seen[h.Name]; dup {
+			errs = append(errs, deckhand.Invalid(key+".name", "duplicate host name %q (also hosts[%d])", h.Name, j))
+		} else {
+			seen[h.Name] = i
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validate checks one host with defaults applied; key is where it is
+// written ("hosts[0]").
+func (h HostConfig) validate(key string) error {
+	var errs []error
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, deckhand.Invalid(key+field, format, a...))
+	}
+	if !reHostName.MatchString(h.Name) {
+		bad(".name", "%q must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", h.Name)
+	}
+	// The docker path is the first word of the remote command line: a "="
+	// there would make the shell read an assignment, a "-" an option.
+	if !reDockerPath.MatchString(h.DockerPath) || (h.DockerPath != DefaultDockerPath && !strings.HasPrefix(h.DockerPath, "/")) {
+		bad(".docker_path", "%q must be \"docker\" or an absolute path such as /usr/local/bin/docker, of letters, digits and ./_+-", h.DockerPath)
+	}
+	for j, l := range h.Labels {
+		if k, _, _ := strings.Cut(l, "="); strings.TrimSpace(k) == "" || strings.ContainsAny(l, "\x00\r\n") {
+			bad(fmt.Sprintf(".labels[%d]", j), "%q is not key or key=value", l)
+		}
+	}
+	if h.MaxSessions < 1 || h.MaxSessions > maxSessionsCap {
+		bad(".max_sessions", "%d is out of range 1..%d (sshd allows 10 sessions per connection; deckhand keeps room for the events stream and yours)", h.MaxSessions, maxSessionsCap)
 	}
 	switch h.Transport {
 	case TransportLocal:
-		return h, nil
+		if h.Address != "" || h.User != "" || h.KeyFile != "" {
+			bad("", "address, user and key_file are for transport = \"ssh\"; a local host runs the docker CLI here")
+		}
 	case TransportSSH:
+		h.validateSSH(bad)
 	default:
-		return bad("transport %q is not ssh or local", h.Transport)
+		bad(".transport", "%q is not \"ssh\" or \"local\"", h.Transport)
 	}
+	return errors.Join(errs...)
+}
+
+func (h HostConfig) validateSSH(bad func(field, format string, a ...any)) {
 	if h.Address == "" {
-		return bad("address is required for ssh")
-	}
-	if _, _, err := net.SplitHostPort(h.Address); err != nil {
-		h.Address = net.JoinHostPort(strings.Trim(h.Address, "[]"), "22")
-	}
-	if host, port, err := net.SplitHostPort(h.Address); err != nil || host == "" || port == "" {
-		return bad("address %q is not host or host:port", h.Address)
+		bad(".address", "required for transport = \"ssh\" (host or host:port)")
+	} else if host, port, err := net.SplitHostPort(h.Address); err != nil || host == "" {
+		bad(".address", "%q is not host or host:port", h.Address)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		bad(".address", "port %q is not 1..65535", port)
 	}
 	if h.User == "" {
-		return bad("user is required for ssh")
+		bad(".user", "required for transport = \"ssh\"")
 	}
 	if h.KeyFile == "" && !h.UseAgent {
-		return bad("set key_file or use_agent")
+		bad("", "set key_file or use_agent = true: deckhand authenticates with keys only")
 	}
 	if h.KnownHostsFile == "" && !h.AcceptUnknownHostKey {
-		return bad("known_hosts_file is required unless accept_unknown_host_key is set")
+		bad(".known_hosts", "required (e.g. ~/.ssh/known_hosts); to trust a host's key on first use set accept_unknown_host_key = true")
 	}
-	return h, nil
 }

@@ -244,6 +244,11 @@ func TestNewValidates(t *testing.T) {
 		{"assignment as docker path", func(h *HostConfig) { h.DockerPath = "X=1" }},
 		{"option as docker path", func(h *HostConfig) { h.DockerPath = "-docker" }},
 		{"shell in docker path", func(h *HostConfig) { h.DockerPath = "docker;reboot" }},
+		{"relative docker path", func(h *HostConfig) { h.DockerPath = "bin/docker" }},
+		{"more sessions than the cap", func(h *HostConfig) { h.MaxSessions = 9 }},
+		{"negative sessions", func(h *HostConfig) { h.MaxSessions = -1 }},
+		{"port out of range", func(h *HostConfig) { h.Address = "nas.lan:70000" }},
+		{"ssh settings on a local host", func(h *HostConfig) { h.Transport = TransportLocal }},
 	}
 	for _, tc := range tests {
 		h := ok
@@ -265,6 +270,29 @@ func TestNewValidates(t *testing.T) {
 	}
 	if h := c.Hosts(); len(h) != 2 || h[0] != "nas" || h[1] != "box" {
 		t.Errorf("Hosts() = %v", h)
+	}
+}
+
+// TestValidateHostsNamesKeys: every mistake, named by its key in
+// config.toml, so that cmd/deckhand can point at the line.
+func TestValidateHostsNamesKeys(t *testing.T) {
+	hosts := []HostConfig{
+		{Name: "nas", Address: "nas.lan", User: "deck", KeyFile: "/k", KnownHostsFile: "/kh", MaxSessions: 10},
+		{Name: "nas", Transport: "telnet"},
+	}
+	want := `hosts[0].max_sessions: 10 is out of range 1..8 (sshd allows 10 sessions per connection; deckhand keeps room for the events stream and yours)
+hosts[1].transport: "telnet" is not "ssh" or "local"
+hosts[1].name: duplicate host name "nas" (also hosts[0])`
+	err := ValidateHosts(hosts)
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	var se *deckhand.SettingError
+	if !errors.As(err, &se) || se.Key != "hosts[0].max_sessions" {
+		t.Errorf("first error is %#v, want a SettingError for hosts[0].max_sessions", se)
+	}
+	if err := (Options{Concurrency: 2000}).Validate(); err == nil || err.Error() != "collector.concurrency: 2000 is out of range 1..1024" {
+		t.Errorf("Options.Validate = %v", err)
 	}
 }
 

@@ -120,7 +120,7 @@ func (c *Collector) Events(ctx context.Context, host string, fn func(Event)) err
 	if !h.cfg.Enabled {
 		return fmt.Errorf("docker events on %s: %w", host, deckhand.ErrHostDisabled)
 	}
-	argv := h.argv("events", "--format", jsonLineFormat, "--filter", "type=container")
+	argv := h.argv(append([]string{"events", "--format", jsonLineFormat, "--filter", "type=container"}, h.labelFilters()...)...)
 	res, err := h.tr.Stream(ctx, argv, func(line []byte) {
 		ev, err := ParseEvent(line)
 		if err != nil {

@@ -242,13 +242,16 @@ func TestSteadyStateReusesConnection(t *testing.T) {
 		t.Errorf("after one change, the last command inspects %q, want app-02 alone: %s", inspected, lastCmd)
 	}
 	got := byName(snap.Containers)
-	if c := got["app-02"]; c.State != deckhand.StateExited || c.ExitCode != 137 || c.Labels[deckhand.LabelMonitor] != "true" {
+	if c := got["app-02"]; c.State != deckhand.StateExited || c.ExitCode != 137 || c.Labels[deckhand.LabelMonitor] != "true" || c.FinishedAt.IsZero() {
 		t.Errorf("app-02 after the kill: %s exit %d labels %v", c.State, c.ExitCode, c.Labels)
 	}
 	for _, old := range before {
 		now := got[old.Name]
 		if now.ID != old.ID || now.Host != h.name {
 			t.Errorf("%s: %+v", old.Name, now)
+		}
+		if now.StartedAt.IsZero() || (old.Name != "app-02" && !now.StartedAt.Equal(old.StartedAt)) {
+			t.Errorf("%s: StartedAt %v, was %v: Docker's start time must survive the line cache", old.Name, now.StartedAt, old.StartedAt)
 		}
 		shared := reflect.ValueOf(now.Labels).UnsafePointer() == reflect.ValueOf(old.Labels).UnsafePointer()
 		if want := old.Name != "app-02"; shared != want {
@@ -347,4 +350,48 @@ func TestConcurrentCollectsOfOneHost(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestQuickCollectionAfterAnEvent: after an event, a known container whose
+// ps line changed is taken from ps alone (one command), marked stale, and
+// the next collection inspects it.
+func TestQuickCollectionAfterAnEvent(t *testing.T) {
+	f := newFleet(t, 1, "28.2", 3)
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	h := f.hosts[0]
+	h.engine.SetNow(func() time.Time { return now })
+	c := f.collector(t, nil)
+	first := c.Collect(context.Background(), h.name, false)
+	if first.Err != nil {
+		t.Fatal(first.Err)
+	}
+	h.engine.SetExitCode("app-01", 137)
+	h.engine.SetState("app-01", deckhand.StateExited, "")
+	n := len(h.server.Commands())
+	snap, stale := c.CollectQuick(context.Background(), h.name)
+	if snap.Err != nil {
+		t.Fatal(snap.Err)
+	}
+	cmds := h.server.Commands()[n:]
+	if len(cmds) != 1 || !strings.HasPrefix(cmds[0], "docker ps ") || stale != 1 {
+		t.Fatalf("quick collection ran %q, stale %d; want ps alone and one stale container", cmds, stale)
+	}
+	got := byName(snap.Containers)["app-01"]
+	if got.State != deckhand.StateExited || got.ExitCode != 137 || got.Labels[deckhand.LabelMonitor] != "true" {
+		t.Errorf("app-01 from ps alone: %s exit %d labels %v", got.State, got.ExitCode, got.Labels)
+	}
+	snap = c.Collect(context.Background(), h.name, false)
+	cmds = h.server.Commands()[n+1:]
+	if len(cmds) != 2 || !strings.HasPrefix(cmds[1], "docker inspect ") || !strings.Contains(cmds[1], got.ID) {
+		t.Fatalf("the collection after a quick one ran %q; want ps, then inspect of app-01", cmds)
+	}
+	if f := byName(snap.Containers)["app-01"]; f.FinishedAt.IsZero() {
+		t.Error("app-01 still without Docker's finish time after the follow-up inspect")
+	}
+	// A new container is inspected even on the quick path: its labels say
+	// whether it is watched at all.
+	h.engine.AddContainer(deckhand.Container{Name: "fresh", Labels: map[string]string{deckhand.LabelMonitor: "true"}})
+	if _, stale := c.CollectQuick(context.Background(), h.name); stale != 0 {
+		t.Errorf("stale %d after a new container: it must be inspected", stale)
+	}
 }

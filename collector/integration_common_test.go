@@ -179,16 +179,16 @@ func assertMatchesDocker(t *testing.T, snap deckhand.Snapshot, host string, name
 func assertFixtureDomain(t *testing.T, snap deckhand.Snapshot, f fixture) {
 	t.Helper()
 	web, _ := findRow(snap, f.web.Name)
-	if !web.Monitored() || !web.AutoRestart() || !web.Up() || web.Health != deckhand.HealthHealthy {
-		t.Errorf("web: monitored %v auto-restart %v up %v health %s", web.Monitored(), web.AutoRestart(), web.Up(), web.Health)
+	if !(deckhand.Watchlist{}).Watched(web) || !web.AutoRestart() || !web.Up() || web.Health != deckhand.HealthHealthy {
+		t.Errorf("web: monitored %v auto-restart %v up %v health %s", (deckhand.Watchlist{}).Watched(web), web.AutoRestart(), web.Up(), web.Health)
 	}
 	crash, _ := findRow(snap, f.crash.Name)
 	if crash.Up() || crash.ExitCode != 3 || crash.Health != deckhand.HealthNone {
 		t.Errorf("crash: up %v exit %d health %s", crash.Up(), crash.ExitCode, crash.Health)
 	}
 	plain, _ := findRow(snap, f.plain.Name)
-	if plain.Desired() != deckhand.StateExited || plain.Monitored() || plain.Health != deckhand.HealthNone {
-		t.Errorf("plain: desired %s monitored %v health %s", plain.Desired(), plain.Monitored(), plain.Health)
+	if plain.Desired() != deckhand.StateExited || (deckhand.Watchlist{}).Watched(plain) || plain.Health != deckhand.HealthNone {
+		t.Errorf("plain: desired %s monitored %v health %s", plain.Desired(), (deckhand.Watchlist{}).Watched(plain), plain.Health)
 	}
 }
 

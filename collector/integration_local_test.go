@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/collector"
@@ -81,4 +82,50 @@ func TestIntegrationLocal(t *testing.T) {
 			t.Fatalf("err %v status %s, want docker_missing", snap.Err, snap.Host.Status)
 		}
 	})
+}
+
+// TestIntegrationLabelsNarrowTheHost runs on the real engine, which other
+// people's containers share: a host with labels sees only the containers
+// that carry them, in ps and in the events stream.
+func TestIntegrationLabelsNarrowTheHost(t *testing.T) {
+	dockertest.Require(t)
+	mine := dockertest.Run(t, "narrow-mine", dockertest.RunOptions{NoHealthcheck: true, Labels: map[string]string{"deckhand.test.part": "mine"}})
+	other := dockertest.Run(t, "narrow-other", dockertest.RunOptions{NoHealthcheck: true, Labels: map[string]string{"deckhand.test.part": "other"}})
+	const host = "local"
+	c := newCollector(t, collector.HostConfig{Name: host, Transport: collector.TransportLocal, Labels: []string{"deckhand.test.part=mine"}})
+	snap := c.Collect(context.Background(), host, false)
+	if snap.Err != nil {
+		t.Fatal(snap.Err)
+	}
+	var names []string
+	for _, ct := range snap.Containers {
+		names = append(names, ct.Name)
+	}
+	if len(names) != 1 || names[0] != mine.Name {
+		t.Fatalf("host narrowed to deckhand.test.part=mine sees %v, want only %s", names, mine.Name)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	seen := make(chan string, 16)
+	go func() {
+		_ = c.Events(ctx, host, func(ev collector.Event) { seen <- ev.Name })
+	}()
+	waitStream := time.After(2 * time.Second) // the stream has no "ready" signal: give it time to open
+	<-waitStream
+	dockertest.Kill(t, other.Name)
+	dockertest.Kill(t, mine.Name)
+	for {
+		select {
+		case name := <-seen:
+			if name == other.Name {
+				t.Fatalf("events stream shows %s, which lacks the label", other.Name)
+			}
+			if name == mine.Name {
+				return
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("no event for the labelled container")
+		}
+	}
 }

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,16 +37,16 @@ func psLabelList(keys []string) string {
 	return strings.Join(parts, ",")
 }
 
-// inspectFormat is the template given to `docker inspect` for every ID `docker
-// ps` listed, in one command. ps alone cannot give exact labels (its Labels is
-// one comma-joined unescaped string), the image ID, the restart count or the
-// health of a 20.10–29.4 engine other than by reading English status text, so
-// one extra command per cycle buys exact data; ps stays the fallback when
-// inspect fails (a container removed in between, an odd engine). `.State` is a
-// map inside the CLI's inspect template, so a missing "Health" key must be read
-// with index: `.State.Health` is a template error on containers without a
-// healthcheck.
-const inspectFormat = `{"ID":{{json .Id}},"Name":{{json .Name}},"Image":{{json .Image}},"Labels":{{json .Config.Labels}},"State":{{json .State.Status}},"Health":{{with index .State "Health"}}{{json .Status}}{{else}}""{{end}},"ExitCode":{{json .State.ExitCode}},"RestartCount":{{json .RestartCount}},"Created":{{json .Created}}}`
+// inspectFormat is the template given to `docker inspect` for the IDs whose ps
+// line is new, in one command. It asks only for what ps lacks: exact labels
+// (ps's Labels is one comma-joined unescaped string), the image ID, the
+// restart count and Docker's own start and stop times. State, health, exit
+// code and status text are left to the ps line, read at one instant: inspect
+// runs tens of milliseconds later, and mixing the two stored a crash-looping
+// container "running" with the status "Restarting (1) 3 seconds ago". ps
+// stays the fallback when inspect fails (a container removed in between, an
+// odd engine).
+const inspectFormat = `{"ID":{{json .Id}},"Name":{{json .Name}},"Image":{{json .Image}},"Labels":{{json .Config.Labels}},"RestartCount":{{json .RestartCount}},"Created":{{json .Created}},"StartedAt":{{json .State.StartedAt}},"FinishedAt":{{json .State.FinishedAt}},"RestartPolicy":{{json .HostConfig.RestartPolicy.Name}}}`
 
 const jsonLineFormat = `{{json .}}`
 
@@ -448,11 +449,13 @@ type inspectLine struct {
 	Name         string            `json:"Name"`
 	Image        string            `json:"Image"`
 	Labels       map[string]string `json:"Labels"`
-	State        string            `json:"State"`
-	Health       string            `json:"Health"`
-	ExitCode     int               `json:"ExitCode"`
 	RestartCount int               `json:"RestartCount"`
 	Created      string            `json:"Created"`
+	StartedAt    string            `json:"StartedAt"`
+	FinishedAt   string            `json:"FinishedAt"`
+	// RestartPolicy is empty for a container made through the API without
+	// one, which Docker treats as "no".
+	RestartPolicy string `json:"RestartPolicy"`
 }
 
 // parseInspect parses inspectFormat lines into a map by full ID.
@@ -473,29 +476,28 @@ func parseInspect(out []byte) (map[string]inspectLine, []lineError) {
 	return res, bad
 }
 
-// mergeInspect overwrites what ps guessed with what inspect knows exactly.
+// mergeInspect adds what inspect knows and ps does not. It leaves state,
+// health, exit code and status text as the ps line said them.
 func mergeInspect(c *deckhand.Container, in inspectLine) {
 	c.Labels = keptLabels(in.Labels)
 	c.ImageID = intern(in.Image)
-	if in.State != "" {
-		c.State = deckhand.ContainerState(intern(in.State))
-	}
-	if h := parseHealth(in.Health); h != "" {
-		c.Health = h
-	} else {
-		c.Health = deckhand.HealthNone
-	}
 	c.RestartCount = in.RestartCount
-	switch c.State {
-	case deckhand.StateExited, deckhand.StateDead, deckhand.StateRestarting:
-		c.ExitCode = in.ExitCode
-	default:
-		c.ExitCode = 0
-	}
 	if t, err := parseDockerTime(in.Created); err == nil {
 		c.CreatedAt = t
 	}
+	c.StartedAt, c.FinishedAt = stateTime(in.StartedAt), stateTime(in.FinishedAt)
+	c.RestartPolicy = cmp.Or(intern(in.RestartPolicy), "no")
 	setCompose(c)
+}
+
+// stateTime reads State.StartedAt / FinishedAt; Docker writes
+// "0001-01-01T00:00:00Z" for never, which is the zero time.
+func stateTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.IsZero() {
+		return time.Time{}
+	}
+	return t
 }
 
 // versionJSON is `docker version --format '{{json .}}'`.

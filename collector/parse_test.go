@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deckhand/deckhand"
 )
@@ -336,3 +337,55 @@ func TestClassify(t *testing.T) {
 }
 
 func gib(f float64) int64 { return int64(f * (1 << 30)) }
+
+// TestStateFromOneRead: ps and inspect run some 70 ms apart, so a
+// crash-looping container was stored "running" (inspect) with the status
+// text "Restarting (1) 3 seconds ago" (ps). State, health, exit code and
+// status text now all come from the ps line; inspect adds what ps lacks.
+func TestStateFromOneRead(t *testing.T) {
+	tests := []struct {
+		name, ps, inspect string
+		state             deckhand.ContainerState
+		health            deckhand.Health
+		exit              int
+	}{
+		{"restarting in ps, running in inspect",
+			`{"ID":"a1","Names":"loop","State":"restarting","Status":"Restarting (1) 3 seconds ago"}`,
+			`{"ID":"a1","Name":"/loop","State":"running","Health":"","ExitCode":0,"RestartCount":7,"StartedAt":"2026-01-02T03:04:05.123456789Z","FinishedAt":"2026-01-02T03:04:04.5Z"}`,
+			deckhand.StateRestarting, deckhand.HealthNone, 1},
+		{"healthy in ps, unhealthy in inspect",
+			`{"ID":"a1","Names":"web","State":"running","Status":"Up 2 hours (healthy)"}`,
+			`{"ID":"a1","Name":"/web","State":"running","Health":"unhealthy","ExitCode":0,"RestartCount":0,"StartedAt":"2026-01-02T03:04:05.123456789Z","FinishedAt":"0001-01-01T00:00:00Z"}`,
+			deckhand.StateRunning, deckhand.HealthHealthy, 0},
+		{"exited in ps, running again in inspect",
+			`{"ID":"a1","Names":"job","State":"exited","Status":"Exited (137) 1 second ago"}`,
+			`{"ID":"a1","Name":"/job","State":"running","Health":"","ExitCode":0,"RestartCount":1,"StartedAt":"2026-01-02T03:04:05.123456789Z","FinishedAt":"2026-01-02T03:04:04.5Z"}`,
+			deckhand.StateExited, deckhand.HealthNone, 137},
+	}
+	for _, tt := range tests {
+		ctrs, bad := ParsePS([]byte(tt.ps))
+		info, ibad := parseInspect([]byte(tt.inspect))
+		if len(bad)+len(ibad) != 0 || len(ctrs) != 1 {
+			t.Fatalf("%s: parse: %v %v", tt.name, bad, ibad)
+		}
+		c := ctrs[0]
+		status := c.Status
+		mergeInspect(&c, info["a1"])
+		if c.State != tt.state || c.Health != tt.health || c.ExitCode != tt.exit || c.Status != status {
+			t.Errorf("%s: %s %s exit %d %q, want %s %s exit %d", tt.name, c.State, c.Health, c.ExitCode, c.Status, tt.state, tt.health, tt.exit)
+		}
+		if c.RestartCount == 0 && tt.name != "healthy in ps, unhealthy in inspect" {
+			t.Errorf("%s: restart count not taken from inspect", tt.name)
+		}
+		want := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+		if !c.StartedAt.Equal(want) {
+			t.Errorf("%s: StartedAt %v, want %v", tt.name, c.StartedAt, want)
+		}
+		if tt.state != deckhand.StateRunning && !c.FinishedAt.Equal(time.Date(2026, 1, 2, 3, 4, 4, 5e8, time.UTC)) {
+			t.Errorf("%s: FinishedAt %v", tt.name, c.FinishedAt)
+		}
+		if tt.state == deckhand.StateRunning && !c.FinishedAt.IsZero() {
+			t.Errorf("%s: Docker's zero FinishedAt read as %v", tt.name, c.FinishedAt)
+		}
+	}
+}

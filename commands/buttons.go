@@ -90,30 +90,37 @@ func (r *Router) cmdConfirm(ctx context.Context, c *call, args []string) (Reply,
 	}, nil
 }
 
-// AlertButtons returns the signed buttons shown under an alert: Restart
-// (container alerts only), Ack (unless already acked) and Silence 1h. They
-// expire after Config.ButtonTTL. Pressing one goes through HandleButton,
-// which re-checks the presser's role at click time.
-func (r *Router) AlertButtons(a deckhand.Alert) []Button {
-	if a.ID <= 0 || !a.State.Active() {
+// AlertButtons signs the buttons of an alert for the given actions, in
+// that order: which actions a notice offers is the bot's decision
+// (bot.Actions); the router only mints them. Actions without an alert
+// button (anything but restart, ack and silence) are skipped. They expire
+// after Config.ButtonTTL. Pressing one goes through HandleButton, which
+// re-checks the presser's role and the alert at click time.
+func (r *Router) AlertButtons(a deckhand.Alert, actions []deckhand.Action) []Button {
+	if a.ID <= 0 {
 		return nil
 	}
 	ref := strconv.FormatInt(a.ID, 36)
 	ttl := r.cfg.ButtonTTL
 	var out []Button
-	if a.Key.Container != "" {
-		out = append(out, Button{Label: "Restart", Payload: r.signer.Sign(opRestart, ref, ttl), Style: Primary, Action: deckhand.ActionRestart})
+	for _, act := range actions {
+		switch act {
+		case deckhand.ActionRestart:
+			out = append(out, Button{Label: "Restart", Payload: r.signer.Sign(opRestart, ref, ttl), Style: Primary, Action: act})
+		case deckhand.ActionAck:
+			out = append(out, Button{Label: "Ack", Payload: r.signer.Sign(opAck, ref, ttl), Style: Success, Action: act})
+		case deckhand.ActionSilence:
+			out = append(out, Button{Label: "Silence 1h", Payload: r.signer.Sign(opSilence, ref, ttl), Style: Secondary, Action: act})
+		}
 	}
-	if a.State != deckhand.AlertAcked {
-		out = append(out, Button{Label: "Ack", Payload: r.signer.Sign(opAck, ref, ttl), Style: Success, Action: deckhand.ActionAck})
-	}
-	out = append(out, Button{Label: "Silence 1h", Payload: r.signer.Sign(opSilence, ref, ttl), Style: Secondary, Action: deckhand.ActionSilence})
 	return out
 }
 
 // AlertTokens is AlertButtons under the name the ntfy side uses: the same
 // signed payloads serve as its callback tokens.
-func (r *Router) AlertTokens(a deckhand.Alert) []Button { return r.AlertButtons(a) }
+func (r *Router) AlertTokens(a deckhand.Alert, actions []deckhand.Action) []Button {
+	return r.AlertButtons(a, actions)
+}
 
 // HandleButton runs a button press: it verifies the payload's signature and
 // expiry, re-checks the presser's role, host scope and the container's

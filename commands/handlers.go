@@ -41,20 +41,39 @@ func hostState(h deckhand.Host) string {
 	return s
 }
 
-// needsAttention reports containers that differ from what they should be.
-// Only monitored containers count as down: homelabs keep stopped helper
-// containers around on purpose.
-func needsAttention(c deckhand.Container) bool {
-	switch {
-	case c.Health == deckhand.HealthUnhealthy, c.State == deckhand.StateRestarting, c.State == deckhand.StateDead:
-		return true
-	case !c.Monitored():
-		return false
-	case c.Desired() == deckhand.StateRunning:
-		return !c.Up()
-	default:
-		return c.Up()
+// attention is the verdict of a container that needs a look, or "" when it
+// does not. Only watched containers count, as on the page and in alerts:
+// homelabs keep stopped helper containers around on purpose. The verdict
+// is the status page's, so /status and the page say the same.
+func attention(h deckhand.Host, w deckhand.Watchlist, c deckhand.Container, alerts []deckhand.Alert) deckhand.Verdict {
+	if !w.Watched(c) {
+		return ""
 	}
+	switch v := deckhand.ContainerVerdict(h.Status, deckhand.ConditionOf(c), alerts, false); v {
+	case deckhand.VerdictDown, deckhand.VerdictDegraded, deckhand.VerdictRecovering:
+		return v
+	}
+	return ""
+}
+
+// activeByContainer groups the active alerts by host and container; nil
+// without an alerts store, which leaves verdicts to the conditions.
+func (r *Router) activeByContainer(ctx context.Context) (map[[2]string][]deckhand.Alert, error) {
+	if r.deps.Alerts == nil {
+		return nil, nil
+	}
+	list, err := r.deps.Alerts.ActiveAlerts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	out := map[[2]string][]deckhand.Alert{}
+	for _, a := range list {
+		if a.Key.Container != "" {
+			k := [2]string{a.Key.Host, a.Key.Container}
+			out[k] = append(out[k], a)
+		}
+	}
+	return out, nil
 }
 
 func ctrLine(c deckhand.Container) string {
@@ -100,6 +119,10 @@ func (r *Router) cmdStatus(ctx context.Context, c *call, args []string) (Reply, 
 	if len(hosts) == 0 {
 		return Reply{Text: "No hosts configured that you can see."}, nil
 	}
+	alerts, err := r.activeByContainer(ctx)
+	if err != nil {
+		return Reply{}, err
+	}
 	l := newLines("")
 	var problems, stopped []string
 	intents := r.intents(ctx)
@@ -118,8 +141,8 @@ func (r *Router) cmdStatus(ctx context.Context, c *call, args []string) (Reply, 
 			}
 			if i, ok := intents[[2]string{h.Name, ct.Name}]; ok && i.Explains(ct, true) {
 				stopped = append(stopped, fmt.Sprintf("⏹️ **%s**/%s · %s", h.Name, ctrLine(ct), display(i.Phrase())))
-			} else if needsAttention(ct) {
-				problems = append(problems, fmt.Sprintf("%s **%s**/%s", "⚠️", h.Name, ctrLine(ct)))
+			} else if v := attention(h, r.cfg.Watch, ct, alerts[[2]string{h.Name, ct.Name}]); v != "" {
+				problems = append(problems, fmt.Sprintf("%s **%s**/%s: %s", "⚠️", h.Name, ctrLine(ct), v))
 			}
 		}
 		line := fmt.Sprintf("%s **%s** — %d/%d running", hostIcon(h), h.Name, running, len(list))

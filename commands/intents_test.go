@@ -100,7 +100,7 @@ func TestStartRestartRedeployEndIntent(t *testing.T) {
 		}},
 		{"restart button", func(f *fixture) {
 			a, _ := f.env.Alerts.Alert(12)
-			f.mustOK(f.press(operator, buttonByLabel(t, f.r.AlertButtons(a), "Restart").Payload))
+			f.mustOK(f.press(operator, buttonByLabel(t, f.r.AlertButtons(a, alertActions), "Restart").Payload))
 		}},
 	}
 	for _, tt := range tests {

@@ -156,10 +156,43 @@ type Config struct {
 	Narrow map[deckhand.Role][]deckhand.Action
 	// LogTail is the default /logs line count (default 100, at most MaxLogTail).
 	LogTail int
+	// Watch is which containers are watched (alerts.Engine.Watchlist):
+	// /status lists only those that need attention.
+	Watch deckhand.Watchlist `toml:"-"`
 }
 
 // MaxLogTail is the most log lines /logs fetches.
 const MaxLogTail = 1000
+
+// Validate reports every problem of the configuration as a
+// *deckhand.SettingError named by its key in config.toml.
+func (c Config) Validate() error {
+	errs := []error{checkSecret(c.Secret)}
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, deckhand.Invalid(key, format, args...))
+	}
+	if c.ButtonTTL < 0 {
+		bad("commands.button_ttl", "must not be negative (got %s)", c.ButtonTTL)
+	}
+	if c.ConfirmTTL < 0 {
+		bad("commands.confirm_ttl", "must not be negative (got %s)", c.ConfirmTTL)
+	}
+	if c.LogTail < 0 || c.LogTail > MaxLogTail {
+		bad("commands.log_tail", "%d is out of range 1..%d", c.LogTail, MaxLogTail)
+	}
+	for role, actions := range c.Narrow {
+		key := "commands.narrow." + role.String()
+		if role < deckhand.RoleViewer || role > deckhand.RoleAdmin {
+			bad(key, "narrowing for unknown role %d", role)
+		}
+		for _, a := range actions {
+			if !a.Known() {
+				errs = append(errs, &deckhand.SettingError{Key: key, Msg: fmt.Sprintf("unknown action %q", a), Err: deckhand.ErrNotWhitelisted})
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // Options are the router's ambient dependencies.
 type Options struct {
@@ -201,6 +234,9 @@ func NewRouter(deps Deps, cfg Config, opts Options) (*Router, error) {
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("commands: %w", err)
+	}
 	signer, err := NewSigner(cfg.Secret, opts.Now)
 	if err != nil {
 		return nil, fmt.Errorf("commands: %w", err)
@@ -211,22 +247,13 @@ func NewRouter(deps Deps, cfg Config, opts Options) (*Router, error) {
 	if cfg.ConfirmTTL <= 0 {
 		cfg.ConfirmTTL = 2 * time.Minute
 	}
-	switch {
-	case cfg.LogTail <= 0:
+	if cfg.LogTail == 0 {
 		cfg.LogTail = 100
-	case cfg.LogTail > MaxLogTail:
-		return nil, fmt.Errorf("commands: log tail %d exceeds %d: %w", cfg.LogTail, MaxLogTail, deckhand.ErrInvalidInput)
 	}
 	narrow := make(map[deckhand.Role]map[deckhand.Action]bool, len(cfg.Narrow))
 	for role, actions := range cfg.Narrow {
-		if role < deckhand.RoleViewer || role > deckhand.RoleAdmin {
-			return nil, fmt.Errorf("commands: narrowing for unknown role %d: %w", role, deckhand.ErrInvalidInput)
-		}
 		set := make(map[deckhand.Action]bool, len(actions))
 		for _, a := range actions {
-			if !a.Known() {
-				return nil, fmt.Errorf("commands: narrowing %s lists unknown action %q: %w", role, a, deckhand.ErrNotWhitelisted)
-			}
 			if a.MinRole() > role {
 				// Listing cannot widen; say so once instead of failing start-up.
 				opts.Logger.Warn("narrowing lists an action above the role's level; it stays forbidden",

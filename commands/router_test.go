@@ -416,21 +416,28 @@ func TestConfirmationExpiryCancelAndRecheck(t *testing.T) {
 	})
 }
 
+// alertActions is what the bot offers under an open container alert.
+var alertActions = []deckhand.Action{deckhand.ActionRestart, deckhand.ActionAck, deckhand.ActionSilence}
+
 func TestAlertButtons(t *testing.T) {
 	f := newFixture(t, nil)
 	env := f.env
 	alert, _ := env.Alerts.Alert(12)
-	bs := f.r.AlertButtons(alert)
+	bs := f.r.AlertButtons(alert, alertActions)
 	if len(bs) != 3 {
 		t.Fatalf("buttons for a container alert: %+v", bs)
 	}
-	host, _ := env.Alerts.Alert(15)
-	if hb := f.r.AlertButtons(host); slices.ContainsFunc(hb, func(b commands.Button) bool { return b.Label == "Restart" }) {
-		t.Fatalf("host alert offers Restart: %+v", hb)
+	// Which actions is the bot's decision: the router signs what it is
+	// asked for, in that order, and skips what has no alert button.
+	if got := f.r.AlertButtons(alert, []deckhand.Action{deckhand.ActionAck, deckhand.ActionStop}); len(got) != 1 || got[0].Label != "Ack" {
+		t.Fatalf("buttons for ack and stop: %+v", got)
+	}
+	if got := f.r.AlertButtons(deckhand.Alert{}, alertActions); got != nil {
+		t.Fatalf("buttons for an alert without ID: %+v", got)
 	}
 	huge := alert
 	huge.ID = 1<<63 - 1
-	for _, b := range append(f.r.AlertButtons(huge), f.r.AlertTokens(alert)...) {
+	for _, b := range append(f.r.AlertButtons(huge, alertActions), f.r.AlertTokens(alert, alertActions)...) {
 		if len(b.Payload) > commands.MaxPayload || len(b.Payload) == 0 {
 			t.Fatalf("payload %q is %d bytes", b.Payload, len(b.Payload))
 		}
@@ -456,10 +463,10 @@ func TestAlertButtons(t *testing.T) {
 
 	// Protected container behind an alert: operators cannot restart it.
 	vw, _ := env.Alerts.Alert(14)
-	f.mustFail(f.press(operator, buttonByLabel(t, f.r.AlertButtons(vw), "Restart").Payload), "protected")
+	f.mustFail(f.press(operator, buttonByLabel(t, f.r.AlertButtons(vw, alertActions), "Restart").Payload), "protected")
 	// Scope is checked at click time too.
 	pi, _ := env.Alerts.Alert(13)
-	f.mustFail(f.press(actor(deckhand.RoleOperator, "s", "nas"), buttonByLabel(t, f.r.AlertButtons(pi), "Restart").Payload), "does not cover")
+	f.mustFail(f.press(actor(deckhand.RoleOperator, "s", "nas"), buttonByLabel(t, f.r.AlertButtons(pi, alertActions), "Restart").Payload), "does not cover")
 
 	// Tampered and expired payloads.
 	p := buttonByLabel(t, bs, "Restart").Payload
@@ -484,7 +491,7 @@ func TestAlertButtons(t *testing.T) {
 func TestTokenHandler(t *testing.T) {
 	f := newFixture(t, nil)
 	alert, _ := f.env.Alerts.Alert(12)
-	bs := f.r.AlertTokens(alert)
+	bs := f.r.AlertTokens(alert, alertActions)
 	ntfy := deckhand.Actor{Platform: deckhand.PlatformNtfy, UserID: "ntfy", Name: "ntfy"}
 
 	closed := f.r.TokenHandler(deckhand.RoleNone)

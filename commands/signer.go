@@ -36,13 +36,21 @@ type Signer struct {
 // NewSigner returns a Signer keyed by secret (at least MinSecretLen bytes).
 // now defaults to time.Now.
 func NewSigner(secret []byte, now func() time.Time) (*Signer, error) {
-	if len(secret) < MinSecretLen {
-		return nil, fmt.Errorf("button secret must be at least %d bytes, got %d: %w", MinSecretLen, len(secret), deckhand.ErrInvalidInput)
+	if err := checkSecret(secret); err != nil {
+		return nil, err
 	}
 	if now == nil {
 		now = time.Now
 	}
 	return &Signer{key: append([]byte(nil), secret...), now: now}, nil
+}
+
+// checkSecret is the one rule on the HMAC key.
+func checkSecret(secret []byte) error {
+	if len(secret) < MinSecretLen {
+		return deckhand.Invalid("secret", "too short (%d bytes): use at least %d random bytes, e.g. `openssl rand -hex 32`", len(secret), MinSecretLen)
+	}
+	return nil
 }
 
 func validToken(s string, max int) bool {

@@ -49,7 +49,7 @@ func (m *Monitor) evaluate(ctx context.Context, snaps []deckhand.Snapshot) {
 		}
 		for _, n := range res.Notices {
 			m.log.Info("alert", "kind", n.Kind, "host", n.Alert.Key.Host, "container", n.Alert.Key.Container,
-				"alert", n.Alert.Key.Kind, "text", n.Text, "hop", "alert_stored")
+				"alert", n.Alert.Key.Kind, "message", n.Alert.Message, "hop", "alert_stored")
 		}
 		m.kickOutbox()
 		m.pageChanged()

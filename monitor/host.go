@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,10 +22,22 @@ type hostState struct {
 	once    sync.Once
 
 	mu         sync.Mutex
+	events     []collector.Event // seen since the last collection
 	snap       deckhand.Snapshot // latest recorded
 	recorded   bool
 	lastStatus deckhand.HostStatus
 	lastErr    string
+	changed    bool      // the last recorded snapshot differs from the one before
+	inv        inventory // what the last stored full collection found
+}
+
+// takeChanged reports whether the last recorded snapshot brought news.
+func (h *hostState) takeChanged() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.changed
+	h.changed = false
+	return c
 }
 
 func newHostState(name string) *hostState {
@@ -34,6 +49,24 @@ func (h *hostState) poke() {
 	case h.trigger <- struct{}{}:
 	default: // one is already queued
 	}
+}
+
+// noted keeps an event for the next collection to check itself against.
+func (h *hostState) noted(ev collector.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.events) < 64 {
+		h.events = append(h.events, ev)
+	}
+}
+
+// takeEvents hands over the events noted since the last collection.
+func (h *hostState) takeEvents() []collector.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	evs := h.events
+	h.events = nil
+	return evs
 }
 
 func (h *hostState) latest() (deckhand.Snapshot, bool) {
@@ -48,27 +81,130 @@ func (h *hostState) latest() (deckhand.Snapshot, bool) {
 func (m *Monitor) pollLoop(ctx context.Context, h *hostState) {
 	tick := time.NewTicker(m.cfg.Interval)
 	defer tick.Stop()
+	poked := false
 	for {
-		m.collect(ctx, h, false)
+		if !poked || m.collectQuick(ctx, h) > 0 {
+			m.collect(ctx, h, false)
+		}
 		h.once.Do(func() { close(h.first) })
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			poked = false
 		case <-h.trigger:
+			poked = true
 			m.log.Debug("re-collect", "host", h.name, "hop", "collect_start")
 		}
 	}
 }
 
+// collectQuick is the fast path after an event: ps alone decides, and the
+// containers it took from ps alone (stale, returned) are made exact by a
+// normal collection right after.
+func (m *Monitor) collectQuick(ctx context.Context, h *hostState) (stale int) {
+	if disabled, _ := m.disabled(ctx, h.name); disabled {
+		return 1 // the normal path records the host as disabled
+	}
+	evs := h.takeEvents()
+	var s deckhand.Snapshot
+	for _, wait := range behindRetries {
+		s, stale = m.coll.CollectQuick(ctx, h.name)
+		if ctx.Err() != nil {
+			return 0
+		}
+		ev, behind := behindEvents(s, evs)
+		if !behind {
+			break
+		}
+		m.log.Debug("ps behind its event, asking again", "host", h.name, "container", ev.Name, "action", ev.Action, "in", wait)
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-time.After(wait):
+		}
+	}
+	if !m.record(ctx, h, s) || !h.takeChanged() {
+		return stale
+	}
+	m.log.Debug("collected", "host", h.name, "quick", true, "took", s.Duration, "hop", "collect_end")
+	m.evaluate(ctx, []deckhand.Snapshot{s})
+	m.pageChanged()
+	return stale
+}
+
+// behindRetries are the waits before asking ps again when it does not
+// show yet what an event announced: the daemon sends "die" before its
+// container list says exited, by a few milliseconds. The last attempt is
+// recorded as it is; the next poll or event corrects it.
+var behindRetries = []time.Duration{3 * time.Millisecond, 6 * time.Millisecond, 12 * time.Millisecond,
+	25 * time.Millisecond, 50 * time.Millisecond, 0}
+
+// behindEvents reports the first event that a snapshot does not show yet.
+func behindEvents(s deckhand.Snapshot, evs []collector.Event) (collector.Event, bool) {
+	if s.Err != nil || len(evs) == 0 {
+		return collector.Event{}, false
+	}
+	byID := make(map[string]*deckhand.Container, len(s.Containers))
+	for i := range s.Containers {
+		byID[s.Containers[i].ID] = &s.Containers[i]
+	}
+	for _, ev := range evs {
+		c := byID[ev.ContainerID]
+		if c == nil {
+			continue // removed since, or not watched on this host
+		}
+		switch ev.Action {
+		case "die", "oom":
+			if c.State == deckhand.StateRunning {
+				return ev, true
+			}
+		case "start", "restart", "unpause":
+			if c.State != deckhand.StateRunning {
+				return ev, true
+			}
+		case "health_status":
+			if ev.Health != "" && c.Health != ev.Health && c.State == deckhand.StateRunning {
+				return ev, true
+			}
+		}
+	}
+	return collector.Event{}, false
+}
+
+// disabled reports whether an admin disabled the host from chat.
+func (m *Monitor) disabled(ctx context.Context, host string) (bool, error) {
+	hs, err := m.st.Host(ctx, host)
+	return err == nil && !hs.Enabled, err
+}
+
+// quietEvents are container events that change nothing ps shows, or that
+// another event follows which does: a `docker kill` is followed by "die"
+// when the process ends (a collection started at "kill" sees it still
+// running and delays the one that matters), a stop by its "die".
+var quietEvents = map[string]bool{
+	"kill": true, "stop": true, "attach": true, "detach": true, "resize": true, "top": true,
+	"commit": true, "copy": true, "export": true, "archive-path": true, "extract-to-dir": true,
+	"mount": true, "unmount": true,
+}
+
 // inventoryLoop runs the host's full collections (every container
 // inspected again, images, volumes, their sizes) beside the fast ones,
 // starting after the first fast collection so that it never delays it.
+// Hosts start their inventories spread over a spell (see inventorySpread)
+// instead of all at once: started together, every host's images, volumes
+// and `system df` land in the same second, at start and then every
+// interval, which is the daemon's peak of memory and CPU.
 func (m *Monitor) inventoryLoop(ctx context.Context, h *hostState) {
 	select {
 	case <-ctx.Done():
 		return
 	case <-h.first:
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(inventorySpread(h.name, len(m.order), m.cfg.InventoryInterval)):
 	}
 	for {
 		m.collect(ctx, h, true)
@@ -92,6 +228,13 @@ func (m *Monitor) watchEvents(ctx context.Context, h *hostState) {
 		err := m.coll.Events(ctx, h.name, func(ev collector.Event) {
 			m.log.Debug("docker event", "host", h.name, "container", ev.Name, "action", ev.Action, "hop", "event_received",
 				"event_age", m.now().Sub(ev.At))
+			if quietEvents[ev.Action] {
+				return
+			}
+			if ev.Action == "die" {
+				m.died(ctx, h, ev)
+			}
+			h.noted(ev)
 			h.poke()
 		})
 		if ctx.Err() != nil {
@@ -113,7 +256,9 @@ func (m *Monitor) watchEvents(ctx context.Context, h *hostState) {
 }
 
 // collect runs one collection of the host, records it and evaluates the
-// host's alerts.
+// host's alerts. A collection that found the host as it was changes
+// nothing: no write, no evaluation (the engine's deadlines have their own
+// timer), no page rebuild.
 func (m *Monitor) collect(ctx context.Context, h *hostState, full bool) {
 	s := m.collectOne(ctx, h.name, full)
 	if ctx.Err() != nil {
@@ -125,13 +270,16 @@ func (m *Monitor) collect(ctx context.Context, h *hostState, full bool) {
 	if !m.record(ctx, h, s) {
 		return
 	}
+	if !h.takeChanged() {
+		return
+	}
 	m.log.Debug("collected", "host", h.name, "full", full, "took", s.Duration, "hop", "collect_end")
 	m.evaluate(ctx, []deckhand.Snapshot{s})
 	m.pageChanged()
 }
 
 func (m *Monitor) collectOne(ctx context.Context, host string, full bool) deckhand.Snapshot {
-	if hs, err := m.st.Host(ctx, host); err == nil && !hs.Enabled {
+	if off, _ := m.disabled(ctx, host); off {
 		// An admin disabled it from chat (maintenance): nothing is asked.
 		now := m.now()
 		return deckhand.Snapshot{Host: deckhand.Host{Name: host, Status: deckhand.HostDisabled, LastCollectAt: now},
@@ -157,22 +305,71 @@ func (m *Monitor) record(ctx context.Context, h *hostState, s deckhand.Snapshot)
 		s = merged
 	}
 	first := !h.recorded
-	h.snap, h.recorded = s, true
+	news := first || !sameSnapshot(h.snap, s, h.inv)
+	h.snap, h.recorded, h.changed = s, true, h.changed || news
+	if s.Full && s.Err == nil {
+		h.inv = inventory{known: true, images: s.Images, volumes: s.Volumes}
+	}
 	if first {
 		defer m.pending.Done()
 	}
-	if errors.Is(s.Err, deckhand.ErrHostDisabled) {
-		// Keep the host's stored facts; the engine freezes a disabled host.
+	if m.met != nil && !errors.Is(s.Err, deckhand.ErrHostDisabled) {
+		m.met.ObserveCollect(s.Host.Name, s.Duration, s.Err == nil)
+	}
+	if !news || errors.Is(s.Err, deckhand.ErrHostDisabled) {
+		// Nothing to write: the host is as stored (its collection times
+		// are in memory, for the page). A disabled host keeps its stored
+		// facts; the engine freezes it.
 		return true
 	}
 	if err := m.st.SaveSnapshot(ctx, s); err != nil && ctx.Err() == nil {
 		m.log.Error("save snapshot", "host", s.Host.Name, "err", err)
 	}
-	if m.met != nil {
-		m.met.ObserveCollect(s.Host.Name, s.Duration, s.Err == nil)
-	}
 	m.logStatus(h, s, first)
 	return true
+}
+
+// sameSnapshot reports whether b finds the host as a did: the same status
+// and error, no inventory, and every container as it was. The collector
+// hands unchanged containers over as they were, so this is cheap.
+func sameSnapshot(a, b deckhand.Snapshot, inv inventory) bool {
+	if a.Host.Status != b.Host.Status || errText(a.Err) != errText(b.Err) || len(a.Containers) != len(b.Containers) {
+		return false
+	}
+	if b.Full && (!inv.known || !slices.EqualFunc(inv.images, b.Images, sameImage) || !slices.Equal(inv.volumes, b.Volumes)) {
+		return false
+	}
+	for i := range a.Containers {
+		if !sameContainer(a.Containers[i], b.Containers[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameContainer(a, b deckhand.Container) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.State == b.State && a.Status == b.Status && a.Health == b.Health &&
+		a.ExitCode == b.ExitCode && a.RestartCount == b.RestartCount && a.Image == b.Image && a.ImageID == b.ImageID &&
+		a.RestartPolicy == b.RestartPolicy && a.StartedAt.Equal(b.StartedAt) && a.FinishedAt.Equal(b.FinishedAt) &&
+		maps.Equal(a.Labels, b.Labels) && slices.Equal(a.Ports, b.Ports)
+}
+
+func sameImage(a, b deckhand.Image) bool {
+	return a.ID == b.ID && a.Size == b.Size && a.CreatedAt.Equal(b.CreatedAt) && slices.Equal(a.RepoTags, b.RepoTags)
+}
+
+// inventory is the images and volumes last stored for a host.
+type inventory struct {
+	known   bool
+	images  []deckhand.Image
+	volumes []deckhand.Volume
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // logStatus says when a host's status changes, not on every collection
@@ -205,4 +402,52 @@ func (m *Monitor) snapshots() []deckhand.Snapshot {
 		}
 	}
 	return out
+}
+
+// died takes a container that no restart policy brings back for down on
+// its "die" event alone. Docker sends the event some 50 to 70 ms before
+// its container list says exited, and the event carries the exit code:
+// waiting for ps would only delay the alert. The collection the event
+// also asks for confirms it (or corrects it, for a container started again
+// by hand at once). A container Docker may restart is left to ps: one
+// crash that its restart policy heals must not page.
+func (m *Monitor) died(ctx context.Context, h *hostState, ev collector.Event) {
+	s, ok := h.latest()
+	if !ok || s.Err != nil {
+		return
+	}
+	i := slices.IndexFunc(s.Containers, func(c deckhand.Container) bool { return c.ID == ev.ContainerID })
+	if i < 0 || s.Containers[i].State != deckhand.StateRunning || s.Containers[i].RestartsItself() {
+		return
+	}
+	ctrs := slices.Clone(s.Containers)
+	c := &ctrs[i]
+	c.State, c.ExitCode, c.Health = deckhand.StateExited, ev.ExitCode, deckhand.HealthNone
+	c.Status = fmt.Sprintf("Exited (%d) Less than a second ago", ev.ExitCode)
+	if !ev.At.IsZero() {
+		c.FinishedAt = ev.At
+	}
+	s.Containers = ctrs
+	s.CollectedAt, s.Full, s.Images, s.Volumes = m.now(), false, nil, nil
+	if !m.record(ctx, h, s) {
+		return
+	}
+	h.takeChanged()
+	m.log.Debug("down on its die event", "host", h.name, "container", c.Name, "exit", ev.ExitCode, "hop", "die_applied")
+	m.evaluate(ctx, []deckhand.Snapshot{s})
+	m.pageChanged()
+}
+
+// inventorySpread is how long a host waits after its first collection
+// before its first inventory: a fixed share, by the hash of its name, of
+// a spell that grows with the fleet (50 ms a host, at most 30 s and never
+// more than the interval). A homelab's few hosts start theirs at once.
+func inventorySpread(host string, hosts int, interval time.Duration) time.Duration {
+	spell := min(time.Duration(hosts)*50*time.Millisecond, 30*time.Second, interval)
+	if hosts <= 1 || spell <= 0 {
+		return 0
+	}
+	f := fnv.New32a()
+	f.Write([]byte(host))
+	return time.Duration(f.Sum32()%1000) * spell / 1000
 }

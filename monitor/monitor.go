@@ -27,6 +27,7 @@ import (
 // Collector reaches the hosts (collector.Collector).
 type Collector interface {
 	Collect(ctx context.Context, host string, full bool) deckhand.Snapshot
+	CollectQuick(ctx context.Context, host string) (snap deckhand.Snapshot, stale int)
 	Events(ctx context.Context, host string, fn func(collector.Event)) error
 }
 

@@ -50,6 +50,7 @@ func (m *Monitor) refreshPage(ctx context.Context, force bool) {
 		m.logErr(ctx, "status page: hosts", err)
 		return
 	}
+	m.overlayHosts(hosts)
 	ctrs := m.pageContainers(ctx, hosts)
 	active, _ := m.st.ActiveAlerts(ctx)
 	m.setGauges(hosts, ctrs, active)
@@ -70,9 +71,14 @@ func (m *Monitor) refreshPage(ctx context.Context, force bool) {
 			maint[statuspage.ContainerKey{Host: c.Host, Container: c.Name}] = name
 		}
 	}
+	intents, err := m.st.Intents(ctx)
+	if err != nil {
+		m.logErr(ctx, "status page: intents", err)
+	}
 	m.page.Update(statuspage.View{
 		GeneratedAt: now, Hosts: hosts, Containers: ctrs, Active: active, Recent: past,
 		Uptime: m.uptimeSeries(ctx, now, force), Maintenance: maint, Announcements: anns,
+		Watch: m.eng.Watchlist(), Checking: m.checking(), Intents: intents,
 	})
 }
 
@@ -207,4 +213,38 @@ func ReadUptime(ctx context.Context, st UptimeReader, now time.Time) (map[status
 		read(store.Res1h, 24*time.Hour, (*statuspage.UptimeSeries).SetDay),
 		read(store.Res1d, 90*24*time.Hour, (*statuspage.UptimeSeries).SetQuarter),
 	)
+}
+
+// checking names the hosts not collected yet since deckhand started: what
+// the store says of them is the previous run's.
+func (m *Monitor) checking() []string {
+	var out []string
+	for _, name := range m.order {
+		if _, ok := m.hosts[name].latest(); !ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// overlayHosts gives the stored hosts their latest collection's status
+// and times from memory: an unchanged host is not written on every
+// collection. Whether a host is enabled stays the store's (chat may have
+// disabled it).
+func (m *Monitor) overlayHosts(hosts []deckhand.Host) {
+	for i := range hosts {
+		h := m.hosts[hosts[i].Name]
+		if h == nil {
+			continue
+		}
+		s, ok := h.latest()
+		if !ok || s.Host.Status == deckhand.HostDisabled {
+			continue
+		}
+		hosts[i].Status, hosts[i].LastError = s.Host.Status, s.Host.LastError
+		hosts[i].LastCollectAt = s.Host.LastCollectAt
+		if !s.Host.LastOKAt.IsZero() {
+			hosts[i].LastOKAt = s.Host.LastOKAt
+		}
+	}
 }

@@ -68,6 +68,10 @@ func (noCollector) Collect(_ context.Context, host string, _ bool) deckhand.Snap
 	return deckhand.Snapshot{Host: deckhand.Host{Name: host}, Err: deckhand.ErrUnreachable}
 }
 
+func (n noCollector) CollectQuick(ctx context.Context, host string) (deckhand.Snapshot, int) {
+	return n.Collect(ctx, host, false), 0
+}
+
 func (noCollector) Events(ctx context.Context, _ string, _ func(collector.Event)) error {
 	<-ctx.Done()
 	return nil

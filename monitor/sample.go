@@ -41,8 +41,8 @@ func (m *Monitor) sampleAll(ctx context.Context) {
 }
 
 // samplesOf is one host's samples. A container stopped on purpose
-// through deckhand counts apart, like maintenance: it is neither up nor an
-// outage.
+// through deckhand is as it should be, like one labelled
+// homelab.desired=stopped.
 func (m *Monitor) samplesOf(ctx context.Context, s deckhand.Snapshot, now time.Time, intents []deckhand.Intent) []store.Availability {
 	if s.Host.Status == deckhand.HostDisabled {
 		return nil
@@ -59,27 +59,12 @@ func (m *Monitor) samplesOf(ctx context.Context, s deckhand.Snapshot, now time.T
 	}
 	out := make([]store.Availability, 0, len(ctrs))
 	for _, c := range ctrs {
-		if !c.Public() && !m.eng.Monitored(c) {
+		if !m.eng.Watchlist().Public(c) && !m.eng.Monitored(c) {
 			continue
 		}
-		up := !hostDown && available(c)
+		up := !hostDown && deckhand.ConditionWith(c, intents).Available()
 		_, maint := m.eng.InMaintenance(c.Host, c.ComposeProject, c.Name, now)
-		maint = maint || explained(intents, s.Host.Name, c)
 		out = append(out, store.Availability{Host: s.Host.Name, Container: c.Name, Up: up, Maintenance: maint})
 	}
 	return out
-}
-
-// available reports whether the container serves its users as it should.
-func available(c deckhand.Container) bool {
-	return (c.State == c.Desired() || (c.Desired() == deckhand.StateRunning && c.Up())) && c.Health != deckhand.HealthUnhealthy
-}
-
-func explained(intents []deckhand.Intent, host string, c deckhand.Container) bool {
-	for _, i := range intents {
-		if i.Host == host && i.Container == c.Name && i.Explains(c, true) {
-			return true
-		}
-	}
-	return false
 }

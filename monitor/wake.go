@@ -7,4 +7,4 @@ import (
 )
 
 // resultWake is when the engine wants to be asked again.
-func resultWake(res alerts.Result) time.Time { return time.Time{} }
+func resultWake(res alerts.Result) time.Time { return res.Wake }

@@ -11,6 +11,7 @@ import (
 
 var badgeColours = map[string]string{
 	levelUp:          "#2e7d32", // white text on these keeps a 4.5:1 contrast
+	levelRecovering:  "#00695c",
 	levelDegraded:    "#8a5a00",
 	levelDown:        "#c62828",
 	levelMaintenance: "#1565c0",

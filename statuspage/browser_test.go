@@ -264,7 +264,7 @@ func TestBrowser(t *testing.T) {
 		v.GeneratedAt = fixtureNow.Add(time.Minute)
 		v.Containers[0].State = deckhand.StateExited // jellyfin stops
 		v.Containers[0].Health = deckhand.HealthNone
-		v.Since = map[ContainerKey]time.Time{{"nas", "jellyfin"}: v.GeneratedAt}
+		v.Containers[0].FinishedAt = v.GeneratedAt
 		v.Hosts[2].Status = deckhand.HostOK // pi is back: the banner should drop from major to degraded
 		v.Active = v.Active[:1]
 		p.Update(v)

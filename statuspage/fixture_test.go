@@ -92,7 +92,7 @@ func fixtureView() View {
 	}
 	jellyOutage := deckhand.Outage{Start: now.Add(-50 * time.Hour), End: now.Add(-50*time.Hour + 12*time.Minute)}
 	webOutage := deckhand.Outage{Start: now.Add(-25 * time.Minute)}
-	return View{
+	v := View{
 		GeneratedAt: now,
 		Hosts: []deckhand.Host{
 			{Name: "nas", Transport: "ssh", Enabled: true, Status: deckhand.HostOK, LastCollectAt: now.Add(-5 * time.Second), LastOKAt: now.Add(-5 * time.Second)},
@@ -125,7 +125,7 @@ func fixtureView() View {
 		Recent: []deckhand.Alert{
 			{ID: 5, Key: deckhand.AlertKey{Host: "nas", Container: "jellyfin", Kind: deckhand.AlertContainerDown}, Project: "media",
 				Severity: deckhand.SeverityError, State: deckhand.AlertClosed, FirstSeenAt: jellyOutage.Start,
-				AckedAt: jellyOutage.Start.Add(3 * time.Minute), ClosedAt: jellyOutage.End},
+				OpenedAt: jellyOutage.Start, LastNotifiedAt: jellyOutage.End, Notifications: 2, AckedAt: jellyOutage.Start.Add(3 * time.Minute), ClosedAt: jellyOutage.End},
 			{ID: 4, Key: deckhand.AlertKey{Host: "vps", Container: "grafana", Kind: deckhand.AlertContainerDown},
 				State: deckhand.AlertClosed, FirstSeenAt: now.Add(-80 * time.Hour), ClosedAt: now.Add(-79 * time.Hour)},
 		},
@@ -137,13 +137,14 @@ func fixtureView() View {
 			{"vps", "updater"}:   series(now, nil, true),
 		},
 		Maintenance: map[ContainerKey]string{{"vps", "updater"}: "nightly updates until 12:30 UTC"},
-		Since:       map[ContainerKey]time.Time{{"nas", "sonarr"}: now.Add(-72 * time.Hour)},
 		Announcements: []deckhand.Announcement{
 			{ID: 1, Title: "Router replaced", Body: "We replaced the **router**.\n\n<script>alert(1)</script>\n\n[click](javascript:alert(2)) <img src=x onerror=alert(3)>",
 				By: "alice", CreatedAt: now.Add(-2 * time.Hour)},
 			{ID: 2, Title: "Old news", Body: "expired", CreatedAt: now.Add(-48 * time.Hour), Until: now.Add(-time.Hour)},
 		},
 	}
+	v.Containers[1].StartedAt = now.Add(-72 * time.Hour) // sonarr: Docker's own "since"
+	return v
 }
 
 var fixtureConfig = Config{

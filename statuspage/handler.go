@@ -10,7 +10,10 @@ import (
 )
 
 const (
-	cachePage   = "public, max-age=10"
+	cachePage = "public, max-age=10"
+	// cacheFresh is for a page that says "checking": it changes within
+	// seconds, and a browser must not hold on to it.
+	cacheFresh  = "no-cache"
 	cacheStatic = "public, max-age=31536000, immutable"
 )
 
@@ -19,11 +22,13 @@ const (
 func (p *Page) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-		serveDoc(w, r, p.current().index, cachePage)
+		s := p.current()
+		serveDoc(w, r, s.index, s.cache())
 	})
 	mux.HandleFunc("/host/{name}", p.serveHost)
 	mux.HandleFunc("/api/status.json", func(w http.ResponseWriter, r *http.Request) {
-		serveDoc(w, r, p.current().json, cachePage)
+		s := p.current()
+		serveDoc(w, r, s.json, s.cache())
 	})
 	mux.HandleFunc("/badge/{host}/{file}", p.serveBadge)
 	mux.HandleFunc("/events", p.serveEvents)
@@ -140,4 +145,12 @@ func etagMatches(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// cache is the Cache-Control of the snapshot's pages.
+func (s *snapshot) cache() string {
+	if s.overall == overallChecking {
+		return cacheFresh
+	}
+	return cachePage
 }

@@ -10,18 +10,20 @@ import (
 // contract (see testdata/status.golden.json for a full example):
 //
 //	{
-//	  "overall": "operational" | "degraded" | "major_outage",
+//	  "overall": "operational" | "checking" | "recovering" | "degraded" | "major_outage",
 //	  "generated_at": RFC 3339 time or null before the first collection,
 //	  "hosts": [{
 //	    "name": "nas",
-//	    "status": "up" | "down" | "unknown" | "disabled",
+//	    "status": "up" | "down" | "checking" (not collected yet) | "disabled",
 //	    "last_collect_at": RFC 3339 or null,
 //	    "containers": [{
 //	      "name": "jellyfin", "project": "media" ("" outside compose),
-//	      "status": "up" | "stopped" | "degraded" | "down" | "maintenance" | "unknown",
+//	      "status": "up" | "stopped" | "degraded" | "down" | "recovering" |
+//	        "maintenance" | "unknown" (host unreachable) | "checking",
 //	      "state": Docker's state ("running", "exited", …),
 //	      "health": "healthy" | "unhealthy" | "starting" | "" (no healthcheck),
-//	      "since": RFC 3339 or null, "maintenance": description or "",
+//	      "since": RFC 3339 (Docker's last start, or last stop) or null,
+//	      "maintenance": description or "",
 //	      "uptime_24h", "uptime_7d", "uptime_30d", "uptime_90d": percent
 //	        (0–100, floored to 2 decimals) or null without data
 //	    }]
@@ -29,6 +31,7 @@ import (
 //	  "incidents": [{
 //	    "host", "container" ("" for host-level), "project", "kind",
 //	    "severity", "title", "active": bool, "acknowledged": bool,
+//	    "recovering": bool (back, inside the recovery hold),
 //	    "started_at", "resolved_at" (null while active)
 //	  }],  // active ones first (newest first), then past ones
 //	  "announcements": [{"title", "body" (Markdown), "created_at", "until"}]
@@ -73,6 +76,7 @@ type incidentDoc struct {
 	Title        string     `json:"title"`
 	Active       bool       `json:"active"`
 	Acknowledged bool       `json:"acknowledged"`
+	Recovering   bool       `json:"recovering"`
 	StartedAt    *time.Time `json:"started_at"`
 	ResolvedAt   *time.Time `json:"resolved_at"`
 }
@@ -119,7 +123,7 @@ func encodeStatus(s *snapshot) ([]byte, error) {
 		for _, iv := range ivs {
 			d.Incidents = append(d.Incidents, incidentDoc{
 				Host: iv.Host, Container: iv.Container, Project: iv.Project, Kind: iv.Kind,
-				Severity: iv.Severity, Title: iv.What, Active: active, Acknowledged: iv.Acknowledged,
+				Severity: iv.Severity, Title: iv.What, Active: active, Acknowledged: iv.Acknowledged, Recovering: iv.Recovering,
 				StartedAt: timePtr(iv.StartedAt), ResolvedAt: timePtr(iv.ResolvedAt),
 			})
 		}

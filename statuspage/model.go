@@ -15,20 +15,25 @@ import (
 )
 
 // Public levels. They are the only status vocabulary the site uses, in the
-// HTML (text, icon and CSS class), the JSON and the badges.
+// HTML (text, icon and CSS class), the JSON and the badges. A container's
+// level is deckhand.ContainerVerdict; disabled is for hosts only.
 const (
-	levelUp          = "up"
-	levelStopped     = "stopped" // stopped on purpose (homelab.desired=stopped)
-	levelDegraded    = "degraded"
-	levelDown        = "down"
-	levelMaintenance = "maintenance"
-	levelUnknown     = "unknown"
+	levelUp          = string(deckhand.VerdictUp)
+	levelStopped     = string(deckhand.VerdictStopped) // stopped on purpose (homelab.desired=stopped)
+	levelDegraded    = string(deckhand.VerdictDegraded)
+	levelDown        = string(deckhand.VerdictDown)
+	levelRecovering  = string(deckhand.VerdictRecovering)
+	levelMaintenance = string(deckhand.VerdictMaintenance)
+	levelUnknown     = string(deckhand.VerdictUnknown)
+	levelChecking    = string(deckhand.VerdictChecking)
 	levelDisabled    = "disabled"
 )
 
 // Overall states of the banner.
 const (
 	overallOperational = "operational"
+	overallChecking    = "checking" // some host not collected yet, nothing known to be wrong
+	overallRecovering  = "recovering"
 	overallDegraded    = "degraded"
 	overallMajor       = "major_outage"
 )
@@ -42,6 +47,7 @@ type snapshot struct {
 	hosts         []*hostView
 	byHost        map[string]*hostView
 	containers    map[ContainerKey]*containerView
+	present       map[ContainerKey]bool // every container of the view, public or not
 	incidents     []incidentView
 	past          []incidentView
 	announcements []announcementView
@@ -92,6 +98,7 @@ type incidentView struct {
 	What                     string
 	Severity                 string
 	Acknowledged             bool
+	Recovering               bool // back, inside the recovery hold
 	StartedAt, ResolvedAt    time.Time
 	Duration                 string
 }
@@ -109,7 +116,7 @@ func publicHostLevel(s deckhand.HostStatus) string {
 	case deckhand.HostOK:
 		return levelUp
 	case deckhand.HostUnknown, "":
-		return levelUnknown
+		return levelChecking
 	case deckhand.HostDisabled:
 		return levelDisabled
 	}
@@ -118,58 +125,41 @@ func publicHostLevel(s deckhand.HostStatus) string {
 	return levelDown
 }
 
-func containerLevel(c deckhand.Container) string {
-	desired := c.Desired()
-	switch {
-	case desired == deckhand.StateExited:
-		if c.State == deckhand.StateExited || c.State == deckhand.StateCreated {
-			return levelStopped
-		}
-		if c.State == deckhand.StateRunning {
-			return levelDegraded // running although it should not: worth a look, not an outage
-		}
-		return levelDown
-	case c.State == deckhand.StateRunning:
-		if c.Health == deckhand.HealthUnhealthy {
-			return levelDegraded
-		}
-		return levelUp
-	case c.State == deckhand.StatePaused:
-		return levelDegraded
-	}
-	return levelDown
-}
-
 func (p *Page) build(v View) (*snapshot, error) {
 	s := &snapshot{
 		generatedAt: v.GeneratedAt.UTC(),
 		byHost:      map[string]*hostView{},
 		containers:  map[ContainerKey]*containerView{},
+		present:     map[ContainerKey]bool{},
 		hostPages:   map[string]*doc{},
 	}
+	status := map[string]deckhand.HostStatus{} // as the verdicts see it
 	for _, h := range v.Hosts {
 		if _, dup := s.byHost[h.Name]; dup || h.Name == "" {
 			continue
 		}
-		hv := &hostView{Name: h.Name, Level: publicHostLevel(h.Status), LastCollectAt: h.LastCollectAt.UTC()}
+		status[h.Name] = h.Status
+		if slices.Contains(v.Checking, h.Name) {
+			status[h.Name] = deckhand.HostUnknown
+		}
+		hv := &hostView{Name: h.Name, Level: publicHostLevel(status[h.Name]), LastCollectAt: h.LastCollectAt.UTC()}
 		s.hosts = append(s.hosts, hv)
 		s.byHost[h.Name] = hv
 	}
 	slices.SortFunc(s.hosts, func(a, b *hostView) int { return strings.Compare(a.Name, b.Name) })
 
-	activeByKey := map[ContainerKey]deckhand.Alert{}
+	activeByKey := map[ContainerKey][]deckhand.Alert{}
 	for _, a := range v.Active {
 		if a.Key.Container != "" && a.State.Active() {
 			k := ContainerKey{a.Key.Host, a.Key.Container}
-			if old, ok := activeByKey[k]; !ok || a.FirstSeenAt.Before(old.FirstSeenAt) {
-				activeByKey[k] = a
-			}
+			activeByKey[k] = append(activeByKey[k], a)
 		}
 	}
 
 	projects := map[string]map[string]*projectView{}
 	for _, c := range v.Containers {
-		if !c.Public() {
+		s.present[ContainerKey{c.Host, c.Name}] = true
+		if !v.Watch.Public(c) {
 			continue
 		}
 		hv := s.byHost[c.Host]
@@ -180,28 +170,24 @@ func (p *Page) build(v View) (*snapshot, error) {
 		if _, dup := s.containers[k]; dup {
 			continue
 		}
+		m, inMaint := v.Maintenance[k]
 		cv := &containerView{
-			Host: c.Host, Name: c.Name, Project: c.ComposeProject,
-			Level: containerLevel(c), State: string(c.State),
+			Host: c.Host, Name: c.Name, Project: c.ComposeProject, State: string(c.State),
+			Level: string(deckhand.ContainerVerdict(status[c.Host], deckhand.ConditionWith(c, v.Intents), activeByKey[k], inMaint)),
 		}
 		// Docker keeps the last probe result of a stopped container; it says
 		// nothing about a container that is not running.
 		if c.Health != deckhand.HealthNone && c.Health != "" && (c.State == deckhand.StateRunning || c.State == deckhand.StateRestarting) {
 			cv.Health = string(c.Health)
 		}
-		if hv.Level == levelDown {
-			// The last known state is stale while the host is unreachable.
-			cv.Level = levelUnknown
-		}
-		if m, ok := v.Maintenance[k]; ok {
-			cv.Level = levelMaintenance
+		if inMaint {
 			cv.Maintenance = m
 			if cv.Maintenance == "" {
 				cv.Maintenance = "scheduled maintenance"
 			}
 		}
 		series := v.Uptime[k]
-		cv.Since = v.Since[k]
+		cv.Since = c.Since()
 		if cv.Since.IsZero() {
 			cv.Since = deriveSince(cv.Level, activeByKey[k], series)
 		}
@@ -251,7 +237,7 @@ func (p *Page) build(v View) (*snapshot, error) {
 	}
 
 	for _, a := range v.Active {
-		if a.State != deckhand.AlertOpen && a.State != deckhand.AlertAcked {
+		if !a.State.Active() || !a.Incident() {
 			continue // pending ones are still inside their grace period
 		}
 		if iv, ok := s.incident(a, v.GeneratedAt, true); ok {
@@ -263,8 +249,8 @@ func (p *Page) build(v View) (*snapshot, error) {
 	}
 	slices.SortStableFunc(s.incidents, func(a, b incidentView) int { return b.StartedAt.Compare(a.StartedAt) })
 	for _, a := range v.Recent {
-		if a.State != deckhand.AlertClosed {
-			continue
+		if a.State != deckhand.AlertClosed || !a.Incident() {
+			continue // closed inside its grace: nobody was told, no incident
 		}
 		if iv, ok := s.incident(a, v.GeneratedAt, false); ok {
 			s.past = append(s.past, iv)
@@ -334,7 +320,8 @@ func (p *Page) hostPage(s *snapshot, name string) (*doc, error) {
 
 // incident turns an alert into what the public may see of it: host-level
 // alerts show the host name only, container alerts only for public
-// containers, and never the alert's message (it may quote an error).
+// containers (or, once a container is gone, if it was public when the alert
+// last saw it), and never the alert's message (it may quote an error).
 func (s *snapshot) incident(a deckhand.Alert, now time.Time, active bool) (incidentView, bool) {
 	if s.byHost[a.Key.Host] == nil {
 		return incidentView{}, false
@@ -344,6 +331,7 @@ func (s *snapshot) incident(a deckhand.Alert, now time.Time, active bool) (incid
 		Kind:         string(a.Key.Kind),
 		Severity:     string(a.Severity),
 		Acknowledged: a.State == deckhand.AlertAcked || !a.AckedAt.IsZero(),
+		Recovering:   active && a.Recovering(),
 		StartedAt:    a.FirstSeenAt.UTC(),
 	}
 	if !a.OpenedAt.IsZero() && a.FirstSeenAt.IsZero() {
@@ -353,27 +341,36 @@ func (s *snapshot) incident(a deckhand.Alert, now time.Time, active bool) (incid
 		iv.ResolvedAt = a.ClosedAt.UTC()
 	}
 	if a.Key.Container != "" {
-		cv := s.containers[ContainerKey{a.Key.Host, a.Key.Container}]
-		if cv == nil {
+		k := ContainerKey{a.Key.Host, a.Key.Container}
+		switch cv := s.containers[k]; {
+		case cv != nil:
+			iv.Container, iv.Project = cv.Name, cv.Project
+		case s.present[k] || !a.Public:
 			return incidentView{}, false
+		default:
+			iv.Container, iv.Project = a.Key.Container, a.Project
 		}
-		iv.Container = cv.Name
-		iv.Project = cv.Project
 	}
-	iv.What = describe(a.Key.Kind, iv.Host, iv.Container)
+	iv.What = describe(a, iv.Host, iv.Container)
 	end := now
 	if !active {
 		end = a.ClosedAt
 	}
 	if !end.IsZero() && !a.FirstSeenAt.IsZero() && end.After(a.FirstSeenAt) {
-		iv.Duration = humanDuration(end.Sub(a.FirstSeenAt))
+		iv.Duration = deckhand.HumanDuration(end.Sub(a.FirstSeenAt))
 	}
 	return iv, true
 }
 
-func describe(k deckhand.AlertKind, host, container string) string {
-	switch k {
+func describe(a deckhand.Alert, host, container string) string {
+	switch a.Key.Kind {
 	case deckhand.AlertContainerDown:
+		switch a.Condition {
+		case deckhand.ConditionRunningUnwanted:
+			return container + " on " + host + " running but should be stopped"
+		case deckhand.ConditionPaused:
+			return container + " on " + host + " paused"
+		}
 		return container + " on " + host + " down"
 	case deckhand.AlertUnhealthy:
 		return container + " on " + host + " unhealthy"
@@ -390,9 +387,18 @@ func describe(k deckhand.AlertKind, host, container string) string {
 	return host + ": problem"
 }
 
-func deriveSince(level string, a deckhand.Alert, series UptimeSeries) time.Time {
-	if (level == levelDown || level == levelDegraded) && !a.FirstSeenAt.IsZero() {
-		return a.FirstSeenAt
+// deriveSince stands in when Docker did not say when the state began.
+func deriveSince(level string, active []deckhand.Alert, series UptimeSeries) time.Time {
+	if level == levelDown || level == levelDegraded {
+		var first time.Time
+		for _, a := range active {
+			if first.IsZero() || a.FirstSeenAt.Before(first) {
+				first = a.FirstSeenAt
+			}
+		}
+		if !first.IsZero() {
+			return first
+		}
 	}
 	if level != levelUp {
 		return time.Time{}
@@ -408,29 +414,47 @@ func deriveSince(level string, a deckhand.Alert, series UptimeSeries) time.Time 
 	return last
 }
 
+// overallOf is the banner: never operational while a host has not been
+// collected, a problem is on, or an incident is still in its recovery hold.
 func overallOf(s *snapshot) string {
-	total, down, bad := 0, 0, 0
+	total, down, bad, recovering, checking := 0, 0, 0, 0, 0
 	for _, hv := range s.hosts {
-		if hv.Level == levelDown {
+		switch hv.Level {
+		case levelDown:
 			return overallMajor
+		case levelChecking:
+			checking++
 		}
 	}
 	for _, cv := range s.containers {
 		switch cv.Level {
-		case levelMaintenance, levelStopped, levelUnknown:
+		case levelMaintenance, levelStopped, levelUnknown, levelChecking:
 			continue
 		case levelDown:
 			down++
 		case levelDegraded:
 			bad++
+		case levelRecovering:
+			recovering++
 		}
 		total++
+	}
+	for _, iv := range s.incidents {
+		if iv.Recovering {
+			recovering++
+		} else {
+			bad++
+		}
 	}
 	switch {
 	case down > 0 && down*2 >= total:
 		return overallMajor
-	case down > 0 || bad > 0 || len(s.incidents) > 0:
+	case down > 0 || bad > 0:
 		return overallDegraded
+	case recovering > 0:
+		return overallRecovering
+	case checking > 0:
+		return overallChecking
 	}
 	return overallOperational
 }
@@ -566,10 +590,10 @@ func bucketTitle(b deckhand.UptimeBucket, width time.Duration) string {
 	}
 	sb.WriteString(formatPercent(percentOf(b.Up, b.Down)) + " up")
 	if b.Down > 0 {
-		sb.WriteString(", down " + humanDuration(b.Down))
+		sb.WriteString(", down " + deckhand.HumanDuration(b.Down))
 	}
 	if b.Maintenance > 0 {
-		sb.WriteString(", maintenance " + humanDuration(b.Maintenance))
+		sb.WriteString(", maintenance " + deckhand.HumanDuration(b.Maintenance))
 	}
 	for _, o := range b.Outages {
 		sb.WriteString("\n" + outageText(o))
@@ -584,9 +608,9 @@ func outageText(o deckhand.Outage) string {
 	}
 	e := o.End.UTC()
 	if e.YearDay() == o.Start.UTC().YearDay() && e.Year() == o.Start.UTC().Year() {
-		return "down " + s + "–" + e.Format("15:04") + " UTC (" + humanDuration(e.Sub(o.Start)) + ")"
+		return "down " + s + "–" + e.Format("15:04") + " UTC (" + deckhand.HumanDuration(e.Sub(o.Start)) + ")"
 	}
-	return "down " + s + " – " + e.Format("2 Jan 15:04") + " UTC (" + humanDuration(e.Sub(o.Start)) + ")"
+	return "down " + s + " – " + e.Format("2 Jan 15:04") + " UTC (" + deckhand.HumanDuration(e.Sub(o.Start)) + ")"
 }
 
 func plural(n int) string {
@@ -594,24 +618,4 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-func humanDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return strconv.Itoa(max(int(d/time.Second), 0)) + "s"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + "m"
-	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return strconv.Itoa(h) + "h"
-		}
-		return strconv.Itoa(h) + "h " + strconv.Itoa(m) + "m"
-	}
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if h == 0 {
-		return strconv.Itoa(days) + "d"
-	}
-	return strconv.Itoa(days) + "d " + strconv.Itoa(h) + "h"
 }

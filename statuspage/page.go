@@ -68,17 +68,27 @@ type View struct {
 	// Hosts: only Name, Status and LastCollectAt are ever shown; never
 	// addresses or LastError.
 	Hosts []deckhand.Host
-	// Containers: only those with Public() are shown.
+	// Containers: only those Watch.Public accepts are shown. Their
+	// "since" is Docker's (Container.Since).
 	Containers []deckhand.Container
-	Active     []deckhand.Alert // open problems; pending and closed ones are ignored
-	Recent     []deckhand.Alert // past incidents (closed), newest first
-	Uptime     map[ContainerKey]UptimeSeries
+	// Watch is the configured watchlist (alerts.Engine.Watchlist): which
+	// containers are public.
+	Watch deckhand.Watchlist
+	// Checking names the enabled hosts not collected yet since deckhand
+	// started: the store's status of them is the previous run's. They, and
+	// their containers, read "checking", and the banner is never
+	// "operational" while one is left. A host whose status is
+	// deckhand.HostUnknown reads "checking" without being named here.
+	Checking []string
+	// Intents are the deliberate stops and removals through deckhand: a
+	// container one explains is stopped on purpose, not down.
+	Intents []deckhand.Intent
+	Active  []deckhand.Alert // open problems; only incidents (deckhand.Alert.Incident) are shown
+	Recent  []deckhand.Alert // past incidents (closed), newest first
+	Uptime  map[ContainerKey]UptimeSeries
 	// Maintenance holds the containers currently in a maintenance window,
 	// with the window's public description.
-	Maintenance map[ContainerKey]string
-	// Since is when each container entered its current state; when missing
-	// the page derives it from the open alert or the last outage.
-	Since         map[ContainerKey]time.Time
+	Maintenance   map[ContainerKey]string
 	Announcements []deckhand.Announcement
 }
 
@@ -162,28 +172,12 @@ func New(cfg Config, logger *slog.Logger) (*Page, error) {
 	if cfg.MaxEventClients <= 0 {
 		cfg.MaxEventClients = 256
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("statuspage: %w", err)
+	}
 	imgSrc := "'self' data:"
-	if cfg.LogoURL != "" {
-		origin, err := checkURL(cfg.LogoURL, false)
-		if err != nil {
-			return nil, fmt.Errorf("statuspage: logo_url: %w", err)
-		}
-		if origin != "" {
-			imgSrc += " " + origin
-		}
-	}
-	for i, l := range cfg.Footer {
-		if strings.TrimSpace(l.Label) == "" {
-			return nil, fmt.Errorf("statuspage: footer[%d]: empty label: %w", i, deckhand.ErrInvalidInput)
-		}
-		if _, err := checkURL(l.URL, true); err != nil {
-			return nil, fmt.Errorf("statuspage: footer[%d] url: %w", i, err)
-		}
-	}
-	if cfg.PublicURL != "" {
-		if _, err := checkURL(cfg.PublicURL, false); err != nil || !strings.Contains(cfg.PublicURL, "://") {
-			return nil, fmt.Errorf("statuspage: public_url %q must be an absolute http(s) URL: %w", cfg.PublicURL, deckhand.ErrInvalidInput)
-		}
+	if origin, _ := checkURL("", cfg.LogoURL, false); origin != "" {
+		imgSrc += " " + origin
 	}
 
 	p := &Page{
@@ -221,15 +215,48 @@ func New(cfg Config, logger *slog.Logger) (*Page, error) {
 
 // checkURL accepts http(s) URLs and site-relative paths (and mailto: when
 // allowMailto), returning the origin of an absolute URL.
-func checkURL(raw string, allowMailto bool) (origin string, err error) {
+// Validate reports every problem of the configuration as a
+// *deckhand.SettingError named by its key ("statuspage.logo_url").
+func (c Config) Validate() error {
+	var errs []error
+	if c.LogoURL != "" {
+		if _, err := checkURL("statuspage.logo_url", c.LogoURL, false); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for i, l := range c.Footer {
+		key := fmt.Sprintf("statuspage.footer[%d]", i)
+		if strings.TrimSpace(l.Label) == "" {
+			errs = append(errs, deckhand.Invalid(key+".label", "required: the text of the link"))
+		}
+		if _, err := checkURL(key+".url", l.URL, true); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.PublicURL != "" {
+		if origin, err := checkURL("statuspage.public_url", c.PublicURL, false); err != nil || origin == "" {
+			errs = append(errs, deckhand.Invalid("statuspage.public_url", "%q must be an absolute http(s) URL", c.PublicURL))
+		}
+	}
+	for i, md := range c.Announcements {
+		if _, err := renderMarkdown(md); err != nil {
+			errs = append(errs, deckhand.Invalid(fmt.Sprintf("statuspage.announcements[%d]", i), "%v", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkURL accepts an http(s) URL (returning its origin), a path on this
+// site and, when allowMailto, a mailto: link.
+func checkURL(key, raw string, allowMailto bool) (origin string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("%q: %w", raw, deckhand.ErrInvalidInput)
+		return "", deckhand.Invalid(key, "%q is not a URL", raw)
 	}
 	switch u.Scheme {
 	case "http", "https":
 		if u.Host == "" {
-			return "", fmt.Errorf("%q has no host: %w", raw, deckhand.ErrInvalidInput)
+			return "", deckhand.Invalid(key, "%q has no host", raw)
 		}
 		return u.Scheme + "://" + u.Host, nil
 	case "mailto":
@@ -241,7 +268,10 @@ func checkURL(raw string, allowMailto bool) (origin string, err error) {
 			return "", nil
 		}
 	}
-	return "", fmt.Errorf("%q must be an http(s) URL or a path starting with /: %w", raw, deckhand.ErrInvalidInput)
+	if allowMailto {
+		return "", deckhand.Invalid(key, "%q must be an http(s) or mailto: URL, or a path on this site", raw)
+	}
+	return "", deckhand.Invalid(key, "%q must be an http(s) URL or a path on this site", raw)
 }
 
 func (p *Page) loadStatic() error {

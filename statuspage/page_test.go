@@ -406,7 +406,7 @@ func TestPageContent(t *testing.T) {
 		"pi unreachable", "Acknowledged: yes",
 		"web on vps down", "Acknowledged: no",
 		"jellyfin on nas down", "lasted 12m", // past incident
-		"since <time data-field=\"since\" datetime=\"2025-03-07T12:00:00Z\">2025-03-07 12:00 UTC</time>", // from View.Since
+		"since <time data-field=\"since\" datetime=\"2025-03-07T12:00:00Z\">2025-03-07 12:00 UTC</time>", // Docker's StartedAt
 		"since <time data-field=\"since\" datetime=\"2025-03-10T11:35:00Z\">",                            // derived from the open alert
 		"Uptime over the last 7 days: 99.87%, 1 outage: down 8 Mar 10:00–10:12 UTC (12m)",
 		`title="10 Mar 11:00–12:00 UTC: maintenance"`,
@@ -467,7 +467,7 @@ func TestOverall(t *testing.T) {
 			return c
 		}()}}, overallOperational},
 		{"host down", View{Hosts: []deckhand.Host{{Name: "h", Status: deckhand.HostTimeout}}, Containers: []deckhand.Container{up("a")}}, overallMajor},
-		{"host never collected", View{Hosts: []deckhand.Host{{Name: "h", Status: deckhand.HostUnknown}}}, overallOperational},
+		{"host never collected", View{Hosts: []deckhand.Host{{Name: "h", Status: deckhand.HostUnknown}}}, overallChecking},
 		{"unhealthy", View{Hosts: hosts, Containers: []deckhand.Container{func() deckhand.Container {
 			c := up("a")
 			c.Health = deckhand.HealthUnhealthy
@@ -588,5 +588,20 @@ func TestSummaryFrontPage(t *testing.T) {
 	host := get(t, p.Handler(), "GET", "/host/nas", nil).Body.String()
 	if !strings.Contains(host, `data-container="jellyfin"`) || strings.Contains(host, "data-summary") {
 		t.Error("host page is not the full detail")
+	}
+}
+
+func TestConfigValidateNamesKeys(t *testing.T) {
+	cfg := Config{LogoURL: "ftp://x/logo.png", PublicURL: "/status",
+		Footer: []Link{{Label: "ok", URL: "/ok"}, {Label: " ", URL: "javascript:alert(1)"}}}
+	want := `statuspage.logo_url: "ftp://x/logo.png" must be an http(s) URL or a path on this site
+statuspage.footer[1].label: required: the text of the link
+statuspage.footer[1].url: "javascript:alert(1)" must be an http(s) or mailto: URL, or a path on this site
+statuspage.public_url: "/status" must be an absolute http(s) URL`
+	if err := cfg.Validate(); err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	if _, err := New(cfg, nil); err == nil {
+		t.Error("New accepted what Validate refuses")
 	}
 }

@@ -58,7 +58,6 @@ func secretView() (View, []string) {
 		k := ContainerKey{c.Host, c.Name}
 		v.Uptime[k] = series(now, []deckhand.Outage{{Start: now.Add(-3 * time.Hour), End: now.Add(-2 * time.Hour)}}, false)
 		v.Maintenance[k] = "SECRET_HIDDEN_MAINT " + c.Name
-		v.Since[k] = now.Add(-time.Hour)
 		v.Active = append(v.Active, deckhand.Alert{Key: deckhand.AlertKey{Host: c.Host, Container: c.Name, Kind: deckhand.AlertContainerDown},
 			State: deckhand.AlertOpen, Message: c.Name + " SECRET_ALERT_MESSAGE", FirstSeenAt: now.Add(-time.Hour)})
 		v.Recent = append(v.Recent, deckhand.Alert{Key: deckhand.AlertKey{Host: c.Host, Container: c.Name, Kind: deckhand.AlertUnhealthy},

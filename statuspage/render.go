@@ -54,13 +54,17 @@ var levelWords = map[string]string{
 	levelStopped:     "Stopped",
 	levelDegraded:    "Degraded",
 	levelDown:        "Down",
+	levelRecovering:  "Recovering",
 	levelMaintenance: "Maintenance",
 	levelUnknown:     "Unknown",
+	levelChecking:    "Checking",
 	levelDisabled:    "Disabled",
 }
 
 var overallWords = map[string]string{
 	overallOperational: "All systems operational",
+	overallChecking:    "Checking services",
+	overallRecovering:  "Recovering",
 	overallDegraded:    "Degraded service",
 	overallMajor:       "Major outage",
 }
@@ -69,7 +73,7 @@ var overallWords = map[string]string{
 // by a word and an icon shape, never by colour alone.
 func iconOf(level string) string {
 	switch level {
-	case levelUp, overallOperational:
+	case levelUp, levelRecovering, overallOperational: // also overallRecovering
 		return "ok"
 	case levelDegraded: // also overallDegraded
 		return "warn"
@@ -113,8 +117,8 @@ type hostBlock struct {
 
 // countOrder is the order, and the words, of a host's container counts.
 var countOrder = []struct{ level, word string }{
-	{levelUp, "up"}, {levelDegraded, "degraded"}, {levelDown, "down"},
-	{levelMaintenance, "in maintenance"}, {levelStopped, "stopped"}, {levelUnknown, "unknown"},
+	{levelUp, "up"}, {levelRecovering, "recovering"}, {levelDegraded, "degraded"}, {levelDown, "down"},
+	{levelMaintenance, "in maintenance"}, {levelStopped, "stopped"}, {levelUnknown, "unknown"}, {levelChecking, "checking"},
 }
 
 // countsText reads like "38 up · 1 down"; live.js builds the same words.

@@ -12,15 +12,16 @@ import (
 )
 
 const alertColumns = `id, host, container_name, kind, project, severity, state, message, first_seen_at,
-	opened_at, acked_at, acked_by, closed_at, last_notified_at, notifications, suppressed`
+	opened_at, acked_at, acked_by, closed_at, last_notified_at, notifications, suppressed, cleared_at, public, condition`
 
 func scanAlert(sc scanner) (deckhand.Alert, error) {
 	var a deckhand.Alert
-	var kind, severity, state string
-	var first, opened, acked, closed, notified sql.NullInt64
-	var suppressed int
+	var kind, severity, state, cond string
+	var first, opened, acked, closed, notified, cleared sql.NullInt64
+	var suppressed, public int
 	if err := sc.Scan(&a.ID, &a.Key.Host, &a.Key.Container, &kind, &a.Project, &severity, &state, &a.Message,
-		&first, &opened, &acked, &a.AckedBy, &closed, &notified, &a.Notifications, &suppressed); err != nil {
+		&first, &opened, &acked, &a.AckedBy, &closed, &notified, &a.Notifications, &suppressed,
+		&cleared, &public, &cond); err != nil {
 		return a, err
 	}
 	a.Key.Kind = deckhand.AlertKind(kind)
@@ -32,6 +33,9 @@ func scanAlert(sc scanner) (deckhand.Alert, error) {
 	a.ClosedAt = fromMS(closed)
 	a.LastNotifiedAt = fromMS(notified)
 	a.Suppressed = suppressed != 0
+	a.ClearedAt = fromMS(cleared)
+	a.Public = public != 0
+	a.Condition = deckhand.Condition(cond)
 	return a, nil
 }
 
@@ -166,11 +170,13 @@ func insertAlert(ctx context.Context, tx *sql.Tx, a deckhand.Alert) (int64, erro
 	var id int64
 	err := tx.QueryRowContext(ctx, `
 		INSERT INTO alerts (host, container_name, kind, project, severity, state, message, first_seen_at,
-			opened_at, acked_at, acked_by, closed_at, last_notified_at, notifications, suppressed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			opened_at, acked_at, acked_by, closed_at, last_notified_at, notifications, suppressed,
+			cleared_at, public, condition)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.Key.Host, a.Key.Container, string(a.Key.Kind), a.Project, string(a.Severity), string(a.State),
 		a.Message, ms(a.FirstSeenAt), ms(a.OpenedAt), ms(a.AckedAt), a.AckedBy, ms(a.ClosedAt),
-		ms(a.LastNotifiedAt), a.Notifications, boolInt(a.Suppressed)).Scan(&id)
+		ms(a.LastNotifiedAt), a.Notifications, boolInt(a.Suppressed),
+		ms(a.ClearedAt), boolInt(a.Public), string(a.Condition)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert alert %s/%s/%s: %w", a.Key.Host, a.Key.Container, a.Key.Kind, err)
 	}
@@ -181,11 +187,12 @@ func updateAlert(ctx context.Context, tx *sql.Tx, a deckhand.Alert) error {
 	res, err := tx.ExecContext(ctx, `
 		UPDATE alerts SET host = ?, container_name = ?, kind = ?, project = ?, severity = ?, state = ?,
 			message = ?, first_seen_at = ?, opened_at = ?, acked_at = ?, acked_by = ?, closed_at = ?,
-			last_notified_at = ?, notifications = ?, suppressed = ?
+			last_notified_at = ?, notifications = ?, suppressed = ?, cleared_at = ?, public = ?, condition = ?
 		WHERE id = ?`,
 		a.Key.Host, a.Key.Container, string(a.Key.Kind), a.Project, string(a.Severity), string(a.State),
 		a.Message, ms(a.FirstSeenAt), ms(a.OpenedAt), ms(a.AckedAt), a.AckedBy, ms(a.ClosedAt),
-		ms(a.LastNotifiedAt), a.Notifications, boolInt(a.Suppressed), a.ID)
+		ms(a.LastNotifiedAt), a.Notifications, boolInt(a.Suppressed),
+		ms(a.ClearedAt), boolInt(a.Public), string(a.Condition), a.ID)
 	if err != nil {
 		return fmt.Errorf("update alert %d: %w", a.ID, err)
 	}

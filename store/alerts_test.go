@@ -15,6 +15,7 @@ func downAlert(container string, at time.Time) deckhand.Alert {
 		Key:     deckhand.AlertKey{Host: "nas", Container: container, Kind: deckhand.AlertContainerDown},
 		Project: "app", Severity: deckhand.SeverityError, State: deckhand.AlertOpen,
 		Message: container + " is down", FirstSeenAt: at, OpenedAt: at, LastNotifiedAt: at, Notifications: 1,
+		ClearedAt: at.Add(time.Minute), Public: true, Condition: deckhand.ConditionRunningUnwanted,
 	}
 }
 

@@ -152,13 +152,14 @@ func saveContainers(ctx context.Context, tx *sql.Tx, hostID, atMS int64, cs []de
 	stmt, err := tx.PrepareContext(ctx, `
 		INSERT INTO containers (host_id, container_id, name, image, image_id, command, state, status,
 			health, exit_code, restart_count, created_at, ports, labels, compose_project, compose_service,
-			first_seen_at, last_update_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			first_seen_at, last_update_at, started_at, finished_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (host_id, container_id) DO UPDATE SET
 			name = excluded.name, image = excluded.image, image_id = excluded.image_id,
 			command = excluded.command, state = excluded.state, status = excluded.status,
 			health = excluded.health, exit_code = excluded.exit_code,
 			restart_count = excluded.restart_count, created_at = excluded.created_at,
+			started_at = excluded.started_at, finished_at = excluded.finished_at,
 			ports = excluded.ports, labels = excluded.labels,
 			compose_project = excluded.compose_project, compose_service = excluded.compose_service,
 			last_update_at = excluded.last_update_at`)
@@ -190,7 +191,8 @@ func saveContainers(ctx context.Context, tx *sql.Tx, hostID, atMS int64, cs []de
 		}
 		if _, err := stmt.ExecContext(ctx, hostID, c.ID, c.Name, c.Image, c.ImageID, c.Command,
 			string(c.State), c.Status, string(c.Health), c.ExitCode, c.RestartCount, ms(c.CreatedAt),
-			string(portsJSON), string(labelsJSON), c.ComposeProject, c.ComposeService, atMS, atMS); err != nil {
+			string(portsJSON), string(labelsJSON), c.ComposeProject, c.ComposeService, atMS, atMS,
+			ms(c.StartedAt), ms(c.FinishedAt)); err != nil {
 			return fmt.Errorf("container %s: %w", c.Name, err)
 		}
 		ids = append(ids, c.ID)
@@ -326,7 +328,7 @@ func (s *Store) Containers(ctx context.Context, host string) ([]deckhand.Contain
 	rows, err := s.r.QueryContext(ctx, `
 		SELECT h.name, c.container_id, c.name, c.image, c.image_id, c.command, c.state, c.status,
 			c.health, c.exit_code, c.restart_count, c.created_at, c.ports, c.labels,
-			c.compose_project, c.compose_service
+			c.compose_project, c.compose_service, c.started_at, c.finished_at
 		FROM containers c JOIN hosts h ON h.id = c.host_id
 		`+hostFilter(host)+`
 		ORDER BY h.name, c.compose_project, c.name, c.container_id`, hostArgs(host)...)
@@ -338,15 +340,16 @@ func (s *Store) Containers(ctx context.Context, host string) ([]deckhand.Contain
 	for rows.Next() {
 		var c deckhand.Container
 		var state, health, ports, labels string
-		var created sql.NullInt64
+		var created, started, finished sql.NullInt64
 		if err := rows.Scan(&c.Host, &c.ID, &c.Name, &c.Image, &c.ImageID, &c.Command, &state, &c.Status,
 			&health, &c.ExitCode, &c.RestartCount, &created, &ports, &labels,
-			&c.ComposeProject, &c.ComposeService); err != nil {
+			&c.ComposeProject, &c.ComposeService, &started, &finished); err != nil {
 			return nil, fmt.Errorf("containers: %w", err)
 		}
 		c.State = deckhand.ContainerState(state)
 		c.Health = deckhand.Health(health)
 		c.CreatedAt = fromMS(created)
+		c.StartedAt, c.FinishedAt = fromMS(started), fromMS(finished)
 		if err := json.Unmarshal([]byte(ports), &c.Ports); err != nil {
 			return nil, fmt.Errorf("container %s ports: %w", c.Name, err)
 		}

@@ -19,6 +19,7 @@ func ctr(host, name, project string, state deckhand.ContainerState) deckhand.Con
 		Host: host, ID: fmt.Sprintf("%s-%s-id", host, name), Name: name, Image: "img/" + name + ":1",
 		ImageID: "sha256:" + name, Command: "/bin/" + name, State: state, Status: string(state),
 		Health: deckhand.HealthNone, ExitCode: 0, RestartCount: 1, CreatedAt: t0.Add(-time.Hour),
+		StartedAt: t0.Add(-50 * time.Minute), FinishedAt: t0.Add(-55 * time.Minute),
 		Ports:          []deckhand.Port{{IP: "0.0.0.0", PublicPort: 8080, PrivatePort: 80, Proto: "tcp"}},
 		Labels:         map[string]string{deckhand.LabelComposeProject: project, "x": "a,b=c"},
 		ComposeProject: project, ComposeService: name,
@@ -65,6 +66,7 @@ func TestSaveSnapshotUpsertAndDelete(t *testing.T) {
 	g := got[2]
 	if g.ID != web.ID || g.Image != web.Image || g.ImageID != web.ImageID || g.Command != web.Command ||
 		g.State != web.State || g.Health != web.Health || g.RestartCount != 1 || !g.CreatedAt.Equal(web.CreatedAt) ||
+		!g.StartedAt.Equal(web.StartedAt) || !g.FinishedAt.Equal(web.FinishedAt) ||
 		!slices.Equal(g.Ports, web.Ports) || g.Labels["x"] != "a,b=c" || g.ComposeService != "web" {
 		t.Errorf("round trip: got %+v, want %+v", g, web)
 	}

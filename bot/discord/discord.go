@@ -7,11 +7,11 @@
 // delivering alert notices from the outbox as embeds with action buttons
 // that are edited in place on ack and recovery.
 //
-// The adapter uses github.com/bwmarrin/discordgo. discordgo reads its REST
-// endpoints from package-level variables; Options.APIBase rewrites them so
-// that tests can point the adapter at discordtest's fake. That mutation is
-// process-wide (a discordgo limitation): tests that use it must not run in
-// parallel with each other.
+// The adapter uses github.com/bwmarrin/discordgo. Options.APIBase points it
+// at another server (discordtest's fake in tests, or a proxy) through the
+// session's own HTTP client, whose transport sends discord.com's requests
+// there; discordgo's package-level endpoints are never written, so bots
+// with different bases can live in one process.
 package discord
 
 import (
@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +30,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/commands"
 )
 
@@ -36,7 +39,7 @@ import (
 type Router interface {
 	Handle(ctx context.Context, req commands.Request) commands.Reply
 	HandleButton(ctx context.Context, actor deckhand.Actor, payload string) commands.Reply
-	AlertButtons(a deckhand.Alert) []commands.Button
+	AlertButtons(a deckhand.Alert, actions []deckhand.Action) []commands.Button
 	Commands() []commands.Spec
 	Complete(ctx context.Context, kind commands.ArgKind, host, prefix string) []string
 }
@@ -55,6 +58,9 @@ type Config struct {
 	// RoleHosts optionally scopes a binding (a role ID or a user ID of Roles
 	// or Users) to some hosts.
 	RoleHosts map[string][]string
+	// StatusURL is the status page (public_url): alert titles link to it
+	// when Discord accepts the link (see linkable).
+	StatusURL string
 }
 
 // String hides the token so that a Config can be logged.
@@ -66,61 +72,56 @@ func (c Config) String() string {
 // LogValue hides the token from slog.
 func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
+// snowflake is the one rule on Discord IDs: a 64-bit unsigned integer in
+// decimal, as Copy ID gives it.
 func snowflake(s string) bool {
-	if len(s) < 1 || len(s) > 20 {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
 		return false
 	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
 }
 
-// Validate reports every problem with the configuration, in words a person
-// can act on.
+// Validate reports every problem of the configuration as a
+// *deckhand.SettingError named by its key in config.toml ("discord.guild_id").
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf(format+": %w", append(args, deckhand.ErrInvalidInput)...))
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, deckhand.Invalid("discord."+key, format, args...))
 	}
 	if strings.TrimSpace(c.Token) == "" {
-		bad("discord: token is empty")
+		bad("token", "required (the bot token; use \"${DISCORD_TOKEN}\" or token_file)")
 	} else if strings.HasPrefix(c.Token, "Bot ") {
-		bad(`discord: token must not start with "Bot " (deckhand adds it)`)
+		bad("token", `must not start with "Bot " (deckhand adds it)`)
 	}
 	for _, f := range []struct{ name, v string }{
 		{"application_id", c.ApplicationID}, {"guild_id", c.GuildID}, {"alert_channel_id", c.AlertChannelID},
 	} {
 		if !snowflake(f.v) {
-			bad("discord: %s %q is not a Discord ID (digits; enable Developer Mode and use Copy ID)", f.name, f.v)
+			bad(f.name, "%q is not a Discord ID (digits; enable Developer Mode and use Copy ID)", f.v)
 		}
 	}
-	for id, r := range c.Roles {
-		if !snowflake(id) {
-			bad("discord: roles: %q is not a role ID", id)
-		}
-		if r < deckhand.RoleViewer || r > deckhand.RoleAdmin {
-			bad("discord: roles: role %s maps to no deckhand role", id)
-		}
-	}
-	for id, r := range c.Users {
-		if !snowflake(id) {
-			bad("discord: users: %q is not a user ID", id)
-		}
-		if r < deckhand.RoleViewer || r > deckhand.RoleAdmin {
-			bad("discord: users: user %s maps to no deckhand role", id)
+	for _, m := range []struct {
+		key, what string
+		ids       map[string]deckhand.Role
+	}{{"roles", "role", c.Roles}, {"users", "user", c.Users}} {
+		for id, r := range m.ids {
+			if !snowflake(id) {
+				bad(m.key+"."+id, "%q is not a %s ID", id, m.what)
+			}
+			if r < deckhand.RoleViewer || r > deckhand.RoleAdmin {
+				bad(m.key+"."+id, "%s %s maps to no deckhand role", m.what, id)
+			}
 		}
 	}
 	for id, hosts := range c.RoleHosts {
 		_, isRole := c.Roles[id]
 		_, isUser := c.Users[id]
 		if !isRole && !isUser {
-			bad("discord: role_hosts: %q is neither a mapped role nor a mapped user", id)
+			bad("role_hosts."+id, "%q is neither a mapped role nor a mapped user", id)
 		}
 		if len(hosts) == 0 {
-			bad("discord: role_hosts: %q lists no hosts (remove the entry to allow all hosts)", id)
+			bad("role_hosts."+id, "%q lists no hosts (remove the entry to allow all hosts)", id)
 		}
 	}
 	return errors.Join(errs...)
@@ -131,9 +132,8 @@ type Options struct {
 	Logger     *slog.Logger
 	HTTPClient *http.Client
 	Dialer     *websocket.Dialer
-	// APIBase replaces https://discord.com (tests). See the package
-	// documentation: it rewrites discordgo's package-level endpoints. The
-	// gateway URL then comes from GET {APIBase}/api/v9/gateway.
+	// APIBase replaces https://discord.com (a proxy, or a test fake) for
+	// REST calls. The gateway URL then comes from GET {APIBase}/api/v9/gateway.
 	APIBase string
 	// AckTimeout bounds the work done before an autocomplete answer;
 	// default 2s, under Discord's 3s window.
@@ -150,6 +150,8 @@ type Bot struct {
 	log    *slog.Logger
 	s      *discordgo.Session
 	opts   Options
+	// renderer words alert notices; the adapter only maps them.
+	renderer bot.Renderer
 
 	mu       sync.Mutex
 	specs    map[string]commands.Spec
@@ -161,7 +163,7 @@ type Bot struct {
 // New builds the adapter. It does not connect: Send works at once, Run
 // opens the gateway.
 func New(cfg Config, router Router, opts Options) (*Bot, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), opts.Validate()); err != nil {
 		return nil, err
 	}
 	if router == nil {
@@ -176,15 +178,15 @@ func New(cfg Config, router Router, opts Options) (*Bot, error) {
 	if opts.HandlerTimeout <= 0 {
 		opts.HandlerTimeout = 2 * time.Minute
 	}
-	if opts.APIBase != "" {
-		useAPIBase(opts.APIBase)
-	}
 	s, err := discordgo.New("Bot " + cfg.Token)
 	if err != nil {
 		return nil, fmt.Errorf("discord: session: %w", err)
 	}
 	if opts.HTTPClient != nil {
 		s.Client = opts.HTTPClient
+	}
+	if opts.APIBase != "" {
+		s.Client = rebased(s.Client, opts.APIBase)
 	}
 	if opts.Dialer != nil {
 		s.Dialer = opts.Dialer
@@ -194,34 +196,57 @@ func New(cfg Config, router Router, opts Options) (*Bot, error) {
 	s.Identify.Intents = discordgo.IntentsNone
 	s.StateEnabled = false
 	s.LogLevel = discordgo.LogError
-	b := &Bot{cfg: cfg, router: router, log: opts.Logger.With("platform", deckhand.PlatformDiscord), s: s, opts: opts, specs: map[string]commands.Spec{}}
+	b := &Bot{cfg: cfg, router: router, log: opts.Logger.With("platform", deckhand.PlatformDiscord), s: s, opts: opts,
+		specs: map[string]commands.Spec{}, renderer: bot.Renderer{StatusURL: cfg.StatusURL}}
 	return b, nil
 }
 
-// useAPIBase points discordgo's package-level endpoints at base. discordgo
-// computes the derived string endpoints once at init, so each one is reset
-// here; the function endpoints read them at call time.
-func useAPIBase(base string) {
-	discordgo.EndpointDiscord = strings.TrimSuffix(base, "/") + "/"
-	api := discordgo.EndpointDiscord + "api/v" + discordgo.APIVersion + "/"
-	discordgo.EndpointAPI = api
-	discordgo.EndpointGuilds = api + "guilds/"
-	discordgo.EndpointChannels = api + "channels/"
-	discordgo.EndpointUsers = api + "users/"
-	discordgo.EndpointGateway = api + "gateway"
-	discordgo.EndpointGatewayBot = discordgo.EndpointGateway + "/bot"
-	discordgo.EndpointWebhooks = api + "webhooks/"
-	discordgo.EndpointStickers = api + "stickers/"
-	discordgo.EndpointStageInstances = api + "stage-instances"
-	discordgo.EndpointSKUs = api + "skus"
-	discordgo.EndpointVoice = api + "/voice/"
-	discordgo.EndpointVoiceRegions = discordgo.EndpointVoice + "regions"
-	discordgo.EndpointNitroStickersPacks = api + "/sticker-packs"
-	discordgo.EndpointGuildCreate = api + "guilds"
-	discordgo.EndpointApplications = api + "applications"
-	discordgo.EndpointOAuth2 = api + "oauth2/"
-	discordgo.EndpointOAuth2Applications = discordgo.EndpointOAuth2 + "applications"
-	discordgo.EndpointOauth2Applications = discordgo.EndpointOAuth2Applications
+// Validate checks the options a config file sets.
+func (o Options) Validate() error {
+	if o.APIBase == "" {
+		return nil
+	}
+	u, err := url.Parse(o.APIBase)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return deckhand.Invalid("discord.api_base", "%q is not an http(s) URL such as https://discord.com", o.APIBase)
+	}
+	return nil
+}
+
+// rebased is a copy of client whose requests to discord.com go to base.
+func rebased(client *http.Client, base string) *http.Client {
+	c := *client
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	home, _ := url.Parse(discordgo.EndpointDiscord)
+	to, _ := url.Parse(base) // checked by Validate
+	c.Transport = rebase{from: home.Host, to: to, next: next}
+	return &c
+}
+
+// rebase sends the requests discordgo builds from its endpoints (always
+// https://discord.com/…) to another server.
+type rebase struct {
+	from string
+	to   *url.URL
+	next http.RoundTripper
+}
+
+func (r rebase) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host != r.from {
+		return r.next.RoundTrip(req)
+	}
+	out := req.Clone(req.Context())
+	u := *req.URL
+	u.Scheme, u.Host = r.to.Scheme, r.to.Host
+	u.Path = strings.TrimSuffix(r.to.Path, "/") + req.URL.Path
+	if req.URL.RawPath != "" {
+		u.RawPath = strings.TrimSuffix(r.to.EscapedPath(), "/") + req.URL.RawPath
+	}
+	out.URL, out.Host = &u, ""
+	return r.next.RoundTrip(out)
 }
 
 // Platform names the platform for the outbox.

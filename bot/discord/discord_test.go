@@ -9,14 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/bot/discord/discordtest"
 	"github.com/deckhand/deckhand/commands"
 )
-
-// Tests in this package must not call t.Parallel: New(…APIBase…) rewrites
-// discordgo's package-level endpoints (see the package documentation).
 
 const (
 	token      = "test-token-abc"
@@ -94,13 +93,18 @@ func (r *fakeRouter) HandleButton(ctx context.Context, actor deckhand.Actor, pay
 	return commands.Reply{Text: "Unknown button.", Error: true, Ephemeral: true}
 }
 
-func (r *fakeRouter) AlertButtons(a deckhand.Alert) []commands.Button {
+func (r *fakeRouter) AlertButtons(a deckhand.Alert, actions []deckhand.Action) []commands.Button {
 	id := fmt.Sprint(a.ID)
-	return []commands.Button{
-		{Label: "Restart", Payload: "rst:" + id + ":sig", Style: commands.Danger},
-		{Label: "Ack", Payload: "ack:" + id + ":sig", Style: commands.Primary},
-		{Label: "Silence 1h", Payload: "sil:" + id + ":sig", Style: commands.Secondary},
+	all := map[deckhand.Action]commands.Button{
+		deckhand.ActionRestart: {Label: "Restart", Payload: "rst:" + id + ":sig", Style: commands.Danger},
+		deckhand.ActionAck:     {Label: "Ack", Payload: "ack:" + id + ":sig", Style: commands.Primary},
+		deckhand.ActionSilence: {Label: "Silence 1h", Payload: "sil:" + id + ":sig", Style: commands.Secondary},
 	}
+	var out []commands.Button
+	for _, act := range actions {
+		out = append(out, all[act])
+	}
+	return out
 }
 
 func (r *fakeRouter) Complete(ctx context.Context, kind commands.ArgKind, host, prefix string) []string {
@@ -374,7 +378,8 @@ func TestSendAlertWithButtons(t *testing.T) {
 	for _, f := range e.Fields {
 		fields[f.Name] = f.Value
 	}
-	wantFields := map[string]string{"Host": "nas", "Container": "jellyfin", "Project": "media", "Since": "<t:1714557600:R>"}
+	// Since is said once, in the description, not again as a field.
+	wantFields := map[string]string{"Host": "nas", "Container": "jellyfin", "Project": "media", "Alert": "#7"}
 	if fmt.Sprint(fields) != fmt.Sprint(wantFields) {
 		t.Errorf("fields = %v, want %v", fields, wantFields)
 	}
@@ -559,5 +564,72 @@ func TestAutocomplete(t *testing.T) {
 	rs = h.fake.WaitResponses(t, it.ID, hasKind(discordtest.KindCallback), wait)
 	if len(rs[0].Choices) != 0 {
 		t.Errorf("an unmapped user got choices: %+v", rs[0].Choices)
+	}
+}
+
+// TestAPIBaseIsPerBot: two bots with their own base in one process each
+// reach their own server, and discordgo's endpoints keep pointing at
+// discord.com (they used to be rewritten by every New, for every bot).
+func TestAPIBaseIsPerBot(t *testing.T) {
+	before := discordgo.EndpointChannels
+	fakes := []*discordtest.Server{discordtest.NewServer(t, token), discordtest.NewServer(t, token)}
+	var bots []*Bot
+	for _, f := range fakes {
+		b, err := New(testConfig(f), &fakeRouter{}, Options{APIBase: f.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bots = append(bots, b)
+	}
+	for i, b := range bots {
+		if _, err := b.Send(context.Background(), alertItem(int64(80+i), deckhand.NoticeOpened, "")); err != nil {
+			t.Fatalf("bot %d: %v", i, err)
+		}
+		if n := len(fakes[i].Messages(testConfig(fakes[i]).AlertChannelID)); n != 1 {
+			t.Errorf("fake %d got %d messages, want 1", i, n)
+		}
+	}
+	if discordgo.EndpointChannels != before {
+		t.Errorf("discordgo.EndpointChannels rewritten to %q", discordgo.EndpointChannels)
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for _, base := range []string{"discord.com", "ftp://x", "https://u:p@proxy", "https://proxy/?a=b"} {
+		err := Options{APIBase: base}.Validate()
+		if err == nil || !strings.Contains(err.Error(), "discord.api_base: ") || !errors.Is(err, deckhand.ErrInvalidInput) {
+			t.Errorf("api_base %q: err = %v", base, err)
+		}
+	}
+	if err := (Options{APIBase: "https://proxy.example/discord/"}).Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestSendLinksTheStatusPage: the alert title links the status page, but
+// only with a link Discord accepts; one it would refuse (a host that is
+// not fully qualified) is left out rather than cost the alert.
+func TestSendLinksTheStatusPage(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"https://status.example.org", "https://status.example.org"},
+		{"http://192.168.1.10:8080", "http://192.168.1.10:8080"},
+		{"http://nas:8080", ""},
+		{"http://localhost:8080", ""},
+		{"", ""},
+	} {
+		fake := discordtest.NewServer(t, token)
+		cfg := testConfig(fake)
+		cfg.StatusURL = tc.url
+		b, err := New(cfg, &fakeRouter{}, Options{APIBase: fake.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Send(context.Background(), alertItem(41, deckhand.NoticeOpened, "")); err != nil {
+			t.Errorf("%q: %v", tc.url, err)
+			continue
+		}
+		if got := fake.Messages(cfg.AlertChannelID)[0].Embeds[0].URL; got != tc.want {
+			t.Errorf("%q: embed url %q, want %q", tc.url, got, tc.want)
+		}
 	}
 }

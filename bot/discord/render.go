@@ -3,6 +3,7 @@ package discord
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,6 +29,7 @@ const (
 	maxChoices     = 25
 	maxChoiceLen   = 100
 	maxDescription = 100
+	maxURL         = 2048
 	logsFile       = "logs.txt"
 )
 
@@ -131,9 +133,10 @@ func buttonRows(bs []commands.Button) []discordgo.MessageComponent {
 	return rows
 }
 
-// alertEmbed renders a notice as an embed with the alert's facts as fields.
-func alertEmbed(n deckhand.Notice) *discordgo.MessageEmbed {
-	m := bot.Render(n)
+// alertEmbed maps a rendered notice to an embed: the title (linked to the
+// status page when Discord accepts the link), the body, the facts as
+// inline fields.
+func alertEmbed(m bot.Message, at time.Time) *discordgo.MessageEmbed {
 	title := m.Title
 	if m.Emoji != "" {
 		title = m.Emoji + " " + title
@@ -141,39 +144,31 @@ func alertEmbed(n deckhand.Notice) *discordgo.MessageEmbed {
 	e := &discordgo.MessageEmbed{
 		Type:        discordgo.EmbedTypeRich,
 		Title:       truncate(title, maxEmbedTitle),
-		Description: truncate(m.Body, maxEmbedDesc),
+		Description: truncate(m.Body(), maxEmbedDesc),
 		Color:       m.Color,
-		URL:         m.URL,
 	}
-	if !n.At.IsZero() {
-		e.Timestamp = n.At.UTC().Format(time.RFC3339)
+	if linkable(m.URL) {
+		e.URL = m.URL
 	}
-	a := n.Alert
-	field := func(name, value string) {
-		if value != "" {
-			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: name, Value: truncate(value, maxFieldValue), Inline: true})
-		}
+	if !at.IsZero() {
+		e.Timestamp = at.UTC().Format(time.RFC3339)
 	}
-	if n.Kind != deckhand.NoticeAnnouncement {
-		field("Host", a.Key.Host)
-		field("Container", a.Key.Container)
-		field("Project", a.Project)
-		if !a.FirstSeenAt.IsZero() {
-			// Discord renders <t:…:R> in the reader's time zone as "5 minutes ago".
-			field("Since", fmt.Sprintf("<t:%d:R>", a.FirstSeenAt.Unix()))
-		}
+	for _, f := range m.Fields {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: f.Name, Value: truncate(f.Value, maxFieldValue), Inline: true})
 	}
 	return e
 }
 
-// wantsButtons reports whether a notice shows the alert's action buttons:
-// an acked or recovered alert needs no more action from the chat.
-func wantsButtons(k deckhand.NoticeKind) bool {
-	switch k {
-	case deckhand.NoticeOpened, deckhand.NoticeReminder, deckhand.NoticeAutoRestart:
-		return true
+// linkable reports whether Discord accepts u as an embed URL: http or
+// https with a dotted host (an IP address or a fully qualified name).
+// Discord refuses the whole message otherwise ("http://nas:8080"), and an
+// alert matters more than its link.
+func linkable(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || len(u) > maxURL {
+		return false
 	}
-	return false
+	return strings.Contains(strings.Trim(p.Hostname(), "."), ".")
 }
 
 // applicationCommands turns the router's specs into guild commands.

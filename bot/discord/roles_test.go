@@ -91,7 +91,7 @@ func TestConfigValidate(t *testing.T) {
 		mutate func(*Config)
 		want   string
 	}{
-		{"empty token", func(c *Config) { c.Token = " " }, "token is empty"},
+		{"empty token", func(c *Config) { c.Token = " " }, "discord.token: required"},
 		{"Bot prefix", func(c *Config) { c.Token = "Bot abc" }, `must not start with "Bot "`},
 		{"app id", func(c *Config) { c.ApplicationID = "my-app" }, "application_id"},
 		{"guild id", func(c *Config) { c.GuildID = "" }, "guild_id"},

@@ -33,10 +33,11 @@ type createMessage struct {
 // posting a duplicate.
 func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error) {
 	n := item.Notice
-	embeds := []*discordgo.MessageEmbed{alertEmbed(n)}
+	rendered := b.renderer.Render(n)
+	embeds := []*discordgo.MessageEmbed{alertEmbed(rendered, n.At)}
 	components := []discordgo.MessageComponent{}
-	if wantsButtons(n.Kind) && n.Alert.ID != 0 {
-		components = buttonRows(b.router.AlertButtons(n.Alert))
+	if len(rendered.Actions) > 0 {
+		components = buttonRows(b.router.AlertButtons(n.Alert, rendered.Actions))
 	}
 	opts := []discordgo.RequestOption{discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false)}
 

@@ -1,6 +1,7 @@
 package ntfy
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -53,57 +54,57 @@ var defaultPriority = map[deckhand.Severity]int{
 	bot.SeverityInfo:          2,
 }
 
-// Validate reports the first setting a person must fix, naming it the way
-// config.toml does.
+// Validate reports every problem of the configuration as a
+// *deckhand.SettingError named by its key in config.toml ("ntfy.topic").
 func (c Config) Validate() error {
-	if c.Topic == "" {
-		return invalid("ntfy.topic is required")
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, deckhand.Invalid(key, format, args...))
 	}
-	if !topicPattern.MatchString(c.Topic) {
-		return invalid("ntfy.topic %q must be 1 to 64 letters, digits, '-' or '_'", c.Topic)
+	switch {
+	case c.Topic == "":
+		bad("ntfy.topic", "required")
+	case !topicPattern.MatchString(c.Topic):
+		bad("ntfy.topic", "%q must be 1 to 64 letters, digits, '-' or '_'", c.Topic)
 	}
 	if c.Server != "" {
-		if err := checkURL("ntfy.server", c.Server, false); err != nil {
-			return err
-		}
+		errs = append(errs, checkURL("ntfy.server", c.Server, false))
 	}
 	if c.Token != "" && (c.User != "" || c.Password != "") {
-		return invalid("ntfy: set either token or user/password, not both")
+		bad("ntfy.token", "set either token or user/password, not both")
 	}
 	if (c.User == "") != (c.Password == "") {
-		return invalid("ntfy: user and password go together")
+		bad("ntfy.user", "user and password go together")
 	}
 	if strings.ContainsFunc(c.Token, badHeaderRune) {
-		return invalid("ntfy.token contains spaces or control characters")
+		bad("ntfy.token", "contains spaces or control characters")
 	}
 	if strings.ContainsFunc(c.User, badHeaderRune) || strings.Contains(c.User, ":") {
-		return invalid("ntfy.user contains ':', spaces or control characters")
+		bad("ntfy.user", "contains ':', spaces or control characters")
 	}
 	for sev, p := range c.Priority {
+		key := "ntfy.priority." + string(sev)
 		if _, ok := defaultPriority[sev]; !ok {
-			return invalid("ntfy.priority: unknown severity %q (want warning, error, critical, recovered or info)", sev)
+			bad(key, "unknown severity (want warning, error, critical, recovered or info)")
 		}
 		if p < 1 || p > 5 {
-			return invalid("ntfy.priority.%s = %d: must be 1 (min) to 5 (urgent)", sev, p)
+			bad(key, "%d is out of range 1 (min) to 5 (urgent)", p)
 		}
 	}
 	if c.ClickURL != "" {
-		if err := checkURL("ntfy.click_url", c.ClickURL, true); err != nil {
-			return err
-		}
+		errs = append(errs, checkURL("ntfy.click_url", c.ClickURL, true))
 	}
 	if c.Actions {
 		if c.ActionBaseURL == "" {
-			return invalid("ntfy.action_base_url is required when ntfy.actions is on: the phone must reach deckhand to press a button")
-		}
-		if err := checkURL("ntfy.action_base_url", c.ActionBaseURL, false); err != nil {
-			return err
+			bad("ntfy.action_base_url", "required when ntfy.actions is on: the phone must reach deckhand to press a button")
+		} else {
+			errs = append(errs, checkURL("ntfy.action_base_url", c.ActionBaseURL, false))
 		}
 	}
 	if c.Timeout < 0 {
-		return invalid("ntfy.timeout must not be negative")
+		bad("ntfy.timeout", "must not be negative")
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // LogValue keeps the secrets out of structured logs.
@@ -148,26 +149,22 @@ func (c Config) priority(sev deckhand.Severity) int {
 
 // checkURL accepts an absolute http(s) URL without credentials (they would
 // end up in logs and error messages) and, unless allowQuery, without a query.
-func checkURL(name, raw string, allowQuery bool) error {
+func checkURL(key, raw string, allowQuery bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return invalid("%s: not a URL", name)
+		return deckhand.Invalid(key, "not a URL")
 	}
 	switch {
+	case u.User != nil: // before any message that quotes raw
+		return deckhand.Invalid(key, "must not contain credentials: use ntfy.token or ntfy.user/password")
 	case u.Scheme != "http" && u.Scheme != "https":
-		return invalid("%s %q must start with http:// or https://", name, raw)
+		return deckhand.Invalid(key, "%q must start with http:// or https://", raw)
 	case u.Host == "":
-		return invalid("%s %q has no host", name, raw)
-	case u.User != nil:
-		return invalid("%s must not contain credentials: use ntfy.token or ntfy.user/password", name)
+		return deckhand.Invalid(key, "%q has no host", raw)
 	case !allowQuery && (u.RawQuery != "" || u.Fragment != ""):
-		return invalid("%s %q must not have a query or fragment", name, raw)
+		return deckhand.Invalid(key, "%q must not have a query or fragment", raw)
 	}
 	return nil
 }
 
 func badHeaderRune(r rune) bool { return r <= ' ' || r == 0x7f }
-
-func invalid(format string, args ...any) error {
-	return fmt.Errorf(format+": %w", append(args, deckhand.ErrInvalidInput)...)
-}

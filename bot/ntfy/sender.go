@@ -35,18 +35,21 @@ const MaxActions = 3
 // at one request every few seconds, so a minute is safely beyond it.
 const DefaultRetryAfter = 60 * time.Second
 
-// ButtonMaker mints the buttons of an alert: labels and signed, expiring
-// tokens that the callback hands back to the ActionHandler. *commands.Router
-// satisfies it (its AlertButtons under the name AlertTokens).
+// ButtonMaker mints the buttons of an alert for the actions a notice
+// offers (bot.Actions): labels and signed, expiring tokens that the
+// callback hands back to the ActionHandler. *commands.Router satisfies it
+// (its AlertButtons under the name AlertTokens).
 type ButtonMaker interface {
-	AlertTokens(a deckhand.Alert) []commands.Button
+	AlertTokens(a deckhand.Alert, actions []deckhand.Action) []commands.Button
 }
 
 // ButtonMakerFunc adapts a function to ButtonMaker.
-type ButtonMakerFunc func(a deckhand.Alert) []commands.Button
+type ButtonMakerFunc func(a deckhand.Alert, actions []deckhand.Action) []commands.Button
 
 // AlertTokens calls f.
-func (f ButtonMakerFunc) AlertTokens(a deckhand.Alert) []commands.Button { return f(a) }
+func (f ButtonMakerFunc) AlertTokens(a deckhand.Alert, actions []deckhand.Action) []commands.Button {
+	return f(a, actions)
+}
 
 // Sender publishes outbox items to one ntfy topic. It satisfies bot.Sender.
 type Sender struct {
@@ -254,7 +257,7 @@ func (s *Sender) Delivered(ctx context.Context, item deckhand.OutboxItem) (strin
 func (s *Sender) build(item deckhand.OutboxItem) publishRequest {
 	n := item.Notice
 	m := s.renderer.Render(n)
-	text := m.Body
+	text := m.Body()
 	if text == "" {
 		text = m.Title
 	}
@@ -269,9 +272,9 @@ func (s *Sender) build(item deckhand.OutboxItem) publishRequest {
 		p.Tags = append(p.Tags, m.EmojiCode)
 	}
 	p.Tags = append(p.Tags, m.Tags...)
-	if s.wantsButtons(n) {
+	if len(m.Actions) > 0 && s.cfg.Actions && s.buttons != nil {
 		base := strings.TrimRight(s.cfg.ActionBaseURL, "/")
-		for _, b := range s.buttons.AlertTokens(n.Alert) {
+		for _, b := range s.buttons.AlertTokens(n.Alert, m.Actions) {
 			if len(p.Actions) == MaxActions {
 				break
 			}
@@ -290,19 +293,6 @@ func (s *Sender) build(item deckhand.OutboxItem) publishRequest {
 		}
 	}
 	return p
-}
-
-// wantsButtons: only a problem someone can still act on gets buttons; an
-// acked, recovered or announced one does not.
-func (s *Sender) wantsButtons(n deckhand.Notice) bool {
-	if !s.cfg.Actions || s.buttons == nil || n.Alert.ID == 0 || n.Alert.State != deckhand.AlertOpen {
-		return false
-	}
-	switch n.Kind {
-	case deckhand.NoticeOpened, deckhand.NoticeReminder, deckhand.NoticeAutoRestart:
-		return true
-	}
-	return false
 }
 
 // cut shortens s to at most n bytes on a rune boundary, marking the cut.

@@ -41,7 +41,7 @@ func item(id int64, kind deckhand.NoticeKind, a deckhand.Alert) deckhand.OutboxI
 
 type buttons struct{}
 
-func (buttons) AlertTokens(a deckhand.Alert) []commands.Button {
+func (buttons) AlertTokens(a deckhand.Alert, _ []deckhand.Action) []commands.Button {
 	return []commands.Button{
 		{Label: "Restart", Payload: "r+tok/42==", Action: deckhand.ActionRestart},
 		{Label: "Ack", Payload: "a-tok-42", Action: deckhand.ActionAck},
@@ -175,7 +175,7 @@ func TestLongMessageIsCutToFit(t *testing.T) {
 	srv := ntfytest.NewServer(t)
 	s := newSender(t, srv, Config{}, nil, nil)
 	it := item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))
-	it.Notice.Text = strings.Repeat("é", 5000) // 10000 bytes
+	it.Notice.Alert.Message = strings.Repeat("é", 5000) // 10000 bytes
 	if _, err := s.Send(context.Background(), it); err != nil {
 		t.Fatalf("long message rejected: %v", err)
 	}
@@ -253,6 +253,18 @@ func TestTokenNeverLogged(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), secret) {
 		t.Errorf("token in logs: %s", logs.String())
+	}
+}
+
+// TestValidateReportsEveryMistake: all of them at once, each named by its
+// key in config.toml (it used to stop at the first).
+func TestValidateReportsEveryMistake(t *testing.T) {
+	c := Config{Topic: "a/b", Priority: map[deckhand.Severity]int{deckhand.SeverityError: 9}, Timeout: -time.Second}
+	want := `ntfy.topic: "a/b" must be 1 to 64 letters, digits, '-' or '_'
+ntfy.priority.error: 9 is out of range 1 (min) to 5 (urgent)
+ntfy.timeout: must not be negative`
+	if err := c.Validate(); err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
 }
 

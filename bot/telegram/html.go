@@ -1,14 +1,12 @@
 package telegram
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
 
-	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/commands"
 )
@@ -208,52 +206,36 @@ func noKeyboard() *models.InlineKeyboardMarkup {
 	return &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
 }
 
-// renderNotice renders an alert notice: a bold title with the severity's
-// emoji, the body, the alert's facts and the status page link.
-func renderNotice(n deckhand.Notice) (string, int) {
-	msg := bot.Render(n)
+// renderNotice maps a rendered notice to HTML: a bold title with the
+// severity's emoji, the body, the facts in italics and a text link to the
+// status page. A link rather than a URL button: Telegram refuses a whole
+// message whose button URL it dislikes (a host without a dot, such as
+// http://nas:8080), while it only unlinks such a text link.
+func renderNotice(msg bot.Message) (string, int) {
 	var m html
 	title := msg.Title
 	if msg.Emoji != "" {
 		title = msg.Emoji + " " + title
 	}
 	m.tag("<b>", "</b>", truncateRunes(title, 256))
-	if body := strings.TrimSpace(msg.Body); body != "" {
+	if body := strings.TrimSpace(msg.Body()); body != "" {
 		m.text("\n" + truncateRunes(body, 3000))
 	}
-	a := n.Alert
-	if n.Kind != deckhand.NoticeAnnouncement {
-		var facts []string
-		for _, f := range []struct{ k, v string }{{"host", a.Key.Host}, {"container", a.Key.Container}, {"project", a.Project}} {
-			if f.v != "" {
-				facts = append(facts, f.k+" "+f.v)
-			}
-		}
-		if len(facts) > 0 {
-			m.text("\n")
-			m.tag("<i>", "</i>", truncateRunes(strings.Join(facts, " · "), 400))
-		}
-		if a.ID > 0 {
-			m.text(fmt.Sprintf(" · alert #%d", a.ID))
-		}
+	var facts []string
+	for _, f := range msg.Fields {
+		facts = append(facts, strings.ToLower(f.Name)+" "+f.Value)
 	}
-	if msg.URL != "" && (strings.HasPrefix(msg.URL, "https://") || strings.HasPrefix(msg.URL, "http://")) {
+	if len(facts) > 0 {
+		m.text("\n")
+		m.tag("<i>", "</i>", truncateRunes(strings.Join(facts, " · "), 400))
+	}
+	if strings.HasPrefix(msg.URL, "https://") || strings.HasPrefix(msg.URL, "http://") {
 		m.text("\n")
 		m.h.WriteString(`<a href="` + escape(msg.URL) + `">`)
 		m.text("Status page")
 		m.h.WriteString("</a>")
 	}
 	return m.h.String(), m.len()
-}
-
-// wantsButtons reports whether a notice shows the alert's action buttons:
-// an acked or recovered alert needs no more action from the chat.
-func wantsButtons(k deckhand.NoticeKind) bool {
-	switch k {
-	case deckhand.NoticeOpened, deckhand.NoticeReminder, deckhand.NoticeAutoRestart:
-		return true
-	}
-	return false
 }
 
 // entityTags maps the entities deckhand sends back to HTML.

@@ -20,13 +20,14 @@ import (
 // bot.RetryAfter, a rejection as bot.Permanent.
 func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error) {
 	n := item.Notice
-	text, plainLen := renderNotice(n)
+	msg := b.renderer.Render(n)
+	text, plainLen := renderNotice(msg)
 	if plainLen > maxText {
 		return "", bot.Permanent{Err: fmt.Errorf("telegram: notice renders to %d characters: %w", plainLen, deckhand.ErrInvalidInput)}
 	}
 	kb := noKeyboard()
-	if wantsButtons(n.Kind) && n.Alert.ID != 0 {
-		if k := keyboard(b.router.AlertButtons(n.Alert)); k != nil {
+	if len(msg.Actions) > 0 {
+		if k := keyboard(b.router.AlertButtons(n.Alert, msg.Actions)); k != nil {
 			kb = k
 		}
 	}
@@ -39,7 +40,8 @@ func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error
 		if err := b.limit.wait(ctx, chatID); err != nil {
 			return "", err
 		}
-		_, err := b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: chatID, MessageID: msgID, Text: text, ParseMode: models.ParseModeHTML, ReplyMarkup: kb})
+		_, err := b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: chatID, MessageID: msgID, Text: text, ParseMode: models.ParseModeHTML,
+			ReplyMarkup: kb, LinkPreviewOptions: noPreview()})
 		switch {
 		case err == nil:
 			return item.Ref, nil
@@ -57,14 +59,12 @@ func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error
 	if err := b.limit.wait(ctx, chatID); err != nil {
 		return "", err
 	}
-	params := &tgbot.SendMessageParams{ChatID: chatID, Text: text, ParseMode: models.ParseModeHTML}
+	params := &tgbot.SendMessageParams{ChatID: chatID, Text: text, ParseMode: models.ParseModeHTML, LinkPreviewOptions: noPreview()}
 	if len(kb.InlineKeyboard) > 0 {
 		params.ReplyMarkup = kb
 	}
-	if n.Kind == deckhand.NoticeRecovered || n.Kind == deckhand.NoticeAcked {
-		// Good news need not buzz anyone's phone.
-		params.DisableNotification = true
-	}
+	// Good news need not buzz anyone's phone.
+	params.DisableNotification = msg.Quiet
 	m, err := b.api.SendMessage(ctx, params)
 	if err != nil {
 		return "", b.failed(chatID, err)
@@ -79,4 +79,11 @@ func (b *Bot) failed(chatID int64, err error) error {
 		b.limit.block(chatID, d)
 	}
 	return b.classify(err)
+}
+
+// noPreview keeps the status page link from unfolding into a preview card
+// under every alert.
+func noPreview() *models.LinkPreviewOptions {
+	off := true
+	return &models.LinkPreviewOptions{IsDisabled: &off}
 }

@@ -40,7 +40,7 @@ import (
 type Router interface {
 	Handle(ctx context.Context, req commands.Request) commands.Reply
 	HandleButton(ctx context.Context, actor deckhand.Actor, payload string) commands.Reply
-	AlertButtons(a deckhand.Alert) []commands.Button
+	AlertButtons(a deckhand.Alert, actions []deckhand.Action) []commands.Button
 	Commands() []commands.Spec
 }
 
@@ -58,6 +58,8 @@ type Config struct {
 	ChatAdminsRole deckhand.Role
 	// UserHosts optionally scopes a user's binding in Users to some hosts.
 	UserHosts map[int64][]string
+	// StatusURL is the status page (public_url), linked from every alert.
+	StatusURL string
 }
 
 // String hides the token so that a Config can be logged.
@@ -70,43 +72,45 @@ func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 var tokenShape = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,}$`)
 
-// Validate reports every problem with the configuration, in words a person
-// can act on.
+// Validate reports every problem of the configuration as a
+// *deckhand.SettingError named by its key in config.toml ("telegram.token").
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf(format+": %w", append(args, deckhand.ErrInvalidInput)...))
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, deckhand.Invalid("telegram."+key, format, args...))
 	}
 	switch {
 	case strings.TrimSpace(c.Token) == "":
-		bad("telegram: token is empty (create a bot with @BotFather)")
+		bad("token", "required (from @BotFather; use \"${TELEGRAM_TOKEN}\" or token_file)")
 	case !tokenShape.MatchString(c.Token):
 		// Never echo the token, even a malformed one.
-		bad("telegram: token does not look like a Bot API token (digits, a colon, then the secret)")
+		bad("token", "does not look like a Bot API token (digits, a colon, then the secret)")
 	}
 	if c.AlertChatID == 0 {
-		bad("telegram: alert_chat_id is not set (the chat's numeric ID; a group's is negative)")
+		bad("alert_chat_id", "required: the chat that receives alerts (a group's ID is negative)")
 	}
 	for id, r := range c.Users {
+		key := fmt.Sprintf("users.%d", id)
 		if id <= 0 {
-			bad("telegram: users: %d is not a user ID (user IDs are positive)", id)
+			bad(key, "not a user ID (user IDs are positive)")
 		}
 		if r < deckhand.RoleViewer || r > deckhand.RoleAdmin {
-			bad("telegram: users: user %d maps to no deckhand role", id)
+			bad(key, "maps to no deckhand role")
 		}
 	}
 	if c.ChatAdminsRole < deckhand.RoleNone || c.ChatAdminsRole > deckhand.RoleAdmin {
-		bad("telegram: chat_admins_role is not a deckhand role")
+		bad("chat_admins_role", "not a deckhand role")
 	}
 	if c.ChatAdminsRole != deckhand.RoleNone && c.AlertChatID > 0 {
-		bad("telegram: chat_admins_role needs a group as alert_chat_id (a private chat has no administrators)")
+		bad("chat_admins_role", "needs a group as alert_chat_id (a private chat has no administrators)")
 	}
 	for id, hosts := range c.UserHosts {
+		key := fmt.Sprintf("user_hosts.%d", id)
 		if _, ok := c.Users[id]; !ok {
-			bad("telegram: user_hosts: %d is not a mapped user", id)
+			bad(key, "not a mapped user")
 		}
 		if len(hosts) == 0 {
-			bad("telegram: user_hosts: %d lists no hosts (remove the entry to allow all hosts)", id)
+			bad(key, "lists no hosts (remove the entry to allow all hosts)")
 		}
 	}
 	return errors.Join(errs...)
@@ -143,6 +147,8 @@ type Bot struct {
 	opts   Options
 	api    *tgbot.Bot
 	limit  *limiter
+	// renderer words alert notices; the adapter only maps them.
+	renderer bot.Renderer
 
 	mu       sync.Mutex
 	running  bool
@@ -191,9 +197,10 @@ func New(cfg Config, router Router, opts Options) (*Bot, error) {
 	}
 	b := &Bot{
 		cfg: cfg, router: router, opts: opts,
-		log:    opts.Logger.With("platform", deckhand.PlatformTelegram),
-		limit:  newLimiter(opts.Now),
-		admins: map[int64]adminEntry{},
+		log:      opts.Logger.With("platform", deckhand.PlatformTelegram),
+		limit:    newLimiter(opts.Now),
+		admins:   map[int64]adminEntry{},
+		renderer: bot.Renderer{StatusURL: cfg.StatusURL},
 	}
 	tgopts := []tgbot.Option{
 		tgbot.WithSkipGetMe(),

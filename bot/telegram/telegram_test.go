@@ -443,7 +443,7 @@ func TestConfigValidate(t *testing.T) {
 		want string
 	}{
 		{"ok", func(*Config) {}, ""},
-		{"no token", func(c *Config) { c.Token = "" }, "token is empty"},
+		{"no token", func(c *Config) { c.Token = "" }, "telegram.token: required"},
 		{"bad token", func(c *Config) { c.Token = "secret-value-without-colon" }, "does not look like"},
 		{"no chat", func(c *Config) { c.AlertChatID = 0 }, "alert_chat_id"},
 		{"bad user", func(c *Config) { c.Users[-5] = deckhand.RoleViewer }, "not a user ID"},

@@ -41,3 +41,11 @@ func (k kicker) Kick() {
 		k.d.disp.Kick()
 	}
 }
+
+// commandsConfig is the router's config: the file's [commands] plus the
+// engine's watchlist, so that /status watches what the alerts watch.
+func (d *daemon) commandsConfig() commands.Config {
+	c := d.cfg.commandsConfig(d.cfg.buttonSecret(d.log, d.withBots))
+	c.Watch = d.engine.Watchlist()
+	return c
+}

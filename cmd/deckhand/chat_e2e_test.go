@@ -64,6 +64,7 @@ func TestE2EDiscordRestartFromAlert(t *testing.T) {
 	env := newEnv(t, e2eConfig{Hosts: []hostBlock{host}, Discord: discordTOML(fake)})
 	c := monitored(t, "discord", nil)
 	victim := dockertest.Run(t, "discord-remove", dockertest.RunOptions{})
+	foreignDown(t, 25)
 	env.start()
 	fake.WaitReady(t, e2eWait)
 	st := env.openStore()
@@ -211,6 +212,7 @@ func TestE2ETelegramRestartFromAlert(t *testing.T) {
 	env := newEnv(t, e2eConfig{Hosts: []hostBlock{host}, Telegram: telegramTOML(fake)})
 	c := monitored(t, "telegram", nil)
 	victim := dockertest.Run(t, "telegram-remove", dockertest.RunOptions{})
+	foreignDown(t, 25)
 	env.start()
 	st := env.openStore()
 	operator := telegramtest.User{ID: tgOperator, FirstName: "Olga"}

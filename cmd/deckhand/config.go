@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"net"
-	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -14,7 +17,6 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
-	"github.com/robfig/cron/v3"
 
 	"github.com/deckhand/deckhand"
 )
@@ -30,7 +32,9 @@ type fileConfig struct {
 	PublicURL  string           `toml:"public_url"`
 	Secret     secret           `toml:"secret"`
 	SecretFile string           `toml:"secret_file"`
-	Collector  collectorSection `toml:"collector"`
+	// MemoryLimit is the Go runtime's soft memory limit (see memory.go).
+	MemoryLimit byteSize         `toml:"memory_limit"`
+	Collector   collectorSection `toml:"collector"`
 	Hosts      []hostSection    `toml:"hosts"`
 	Alerts     alertsSection    `toml:"alerts"`
 	Status     statusSection    `toml:"statuspage"`
@@ -38,6 +42,10 @@ type fileConfig struct {
 	Ntfy       ntfySection      `toml:"ntfy"`
 	Discord    discordSection   `toml:"discord"`
 	Telegram   telegramSection  `toml:"telegram"`
+
+	// secretGenerated is set when no secret was configured and resolve made
+	// a random one for this process.
+	secretGenerated bool
 }
 
 type collectorSection struct {
@@ -62,6 +70,7 @@ type hostSection struct {
 	CommandTimeout       duration `toml:"command_timeout"`
 	KeepAlive            duration `toml:"keepalive"`
 	MaxSessions          int      `toml:"max_sessions"`
+	Labels               []string `toml:"labels"`
 	Enabled              *bool    `toml:"enabled"`
 }
 
@@ -165,19 +174,23 @@ type telegramSection struct {
 // duration decodes "30s", "5m", "1h30m", and "1d"/"7d" day counts.
 type duration struct{ time.Duration }
 
+// durationExamples ends every message about a duration.
+const durationExamples = `e.g. "30s", "5m", "2h" or "7d"`
+
 func (d *duration) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
+	bad := fmt.Errorf("%q is not a duration: want %s", s, durationExamples)
 	if strings.HasSuffix(s, "d") {
 		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
 		if err != nil || n < 0 {
-			return fmt.Errorf("invalid duration %q: want e.g. 30s, 5m, 2h or 7d", s)
+			return bad
 		}
 		d.Duration = time.Duration(n) * 24 * time.Hour
 		return nil
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
-		return fmt.Errorf("invalid duration %q: want e.g. 30s, 5m, 2h or 7d", s)
+		return bad
 	}
 	d.Duration = v
 	return nil
@@ -250,8 +263,8 @@ func (e configError) Error() string {
 	return b.String()
 }
 
-// configErrors collects every validation mistake so that a person fixes
-// them in one go instead of one restart per typo.
+// configErrors collects every mistake so that a person fixes them in one go
+// instead of one restart per typo.
 type configErrors []configError
 
 func (es configErrors) Error() string {
@@ -260,6 +273,23 @@ func (es configErrors) Error() string {
 		lines[i] = e.Error()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// in names the file and the line of each key, in file order.
+func (es configErrors) in(file string, lines map[string]int) configErrors {
+	for i := range es {
+		es[i].File = file
+		if es[i].Line == 0 {
+			es[i].Line = lineFor(lines, es[i].Key)
+		}
+	}
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].Line != es[j].Line {
+			return es[i].Line < es[j].Line
+		}
+		return es[i].Key < es[j].Key
+	})
+	return es
 }
 
 // loadConfig reads, strictly decodes and validates a config file.
@@ -271,34 +301,39 @@ func loadConfig(path string) (*fileConfig, error) {
 	return parseConfig(path, raw)
 }
 
+// parseConfig is the one way a config becomes typed values: every command
+// (run, check-config, exec, healthcheck) goes through it, so check-config
+// refuses exactly what run would.
 func parseConfig(name string, raw []byte) (*fileConfig, error) {
+	lines, errs := scanConfig(raw)
+	if len(errs) > 0 {
+		return nil, errs.in(name, lines)
+	}
 	var cfg fileConfig
 	dec := toml.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return nil, decodeError(name, err)
+		return nil, decodeError(err).in(name, lines)
 	}
-	errs := cfg.resolve(name)
+	errs = cfg.resolve()
 	if len(errs) == 0 {
-		errs = cfg.validate(name)
+		errs = cfg.validate()
 	}
 	if len(errs) > 0 {
-		lines := keyLines(raw)
-		for i := range errs {
-			errs[i].Line = lineFor(lines, errs[i].Key)
-		}
-		return nil, errs
+		return nil, errs.in(name, lines)
 	}
 	return &cfg, nil
 }
 
-func decodeError(name string, err error) error {
+// decodeError is a backstop: scanConfig reports what the decoder would
+// refuse, in better words, before it runs.
+func decodeError(err error) configErrors {
 	var strict *toml.StrictMissingError
 	if errors.As(err, &strict) {
 		var out configErrors
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			out = append(out, configError{File: name, Line: row, Key: strings.Join(e.Key(), "."),
+			out = append(out, configError{Line: row, Key: strings.Join(e.Key(), "."),
 				Msg: "unknown key (check the spelling against config.toml.example)"})
 		}
 		return out
@@ -306,26 +341,26 @@ func decodeError(name string, err error) error {
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		row, _ := de.Position()
-		return configErrors{{File: name, Line: row, Key: strings.Join(de.Key(), "."), Msg: de.Error()}}
+		return configErrors{{Line: row, Key: strings.Join(de.Key(), "."), Msg: strings.TrimPrefix(de.Error(), "toml: ")}}
 	}
-	return configErrors{{File: name, Msg: err.Error()}}
+	return configErrors{{Msg: err.Error()}}
 }
 
-// resolve reads *_file secrets and fills defaults that depend on nothing
-// else.
-func (c *fileConfig) resolve(name string) configErrors {
+// resolve reads *_file secrets and fills the defaults that cmd owns; each
+// package fills its own.
+func (c *fileConfig) resolve() configErrors {
 	var errs configErrors
 	readFile := func(key, path string, into *secret) {
 		if path == "" {
 			return
 		}
 		if into.value != "" {
-			errs = append(errs, configError{File: name, Key: key, Msg: "set either the value or the _file, not both"})
+			errs = append(errs, configError{Key: key, Msg: "set either the value or the _file, not both"})
 			return
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			errs = append(errs, configError{File: name, Key: key + "_file", Msg: err.Error()})
+			errs = append(errs, configError{Key: key + "_file", Msg: err.Error()})
 			return
 		}
 		into.value = strings.TrimSpace(string(b))
@@ -334,6 +369,12 @@ func (c *fileConfig) resolve(name string) configErrors {
 	readFile("ntfy.token", c.Ntfy.TokenFile, &c.Ntfy.Token)
 	readFile("discord.token", c.Discord.TokenFile, &c.Discord.Token)
 	readFile("telegram.token", c.Telegram.TokenFile, &c.Telegram.Token)
+	if c.Secret.value == "" {
+		// One key per process: buttons signed by an earlier run say "expired".
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		c.Secret.value, c.secretGenerated = string(b), true
+	}
 	if c.Data == "" {
 		c.Data = "deckhand.db"
 	}
@@ -349,32 +390,29 @@ func (c *fileConfig) resolve(name string) configErrors {
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Status.Listen
 	}
-	for i := range c.Hosts {
-		h := &c.Hosts[i]
-		if h.Transport == "" {
-			h.Transport = "ssh"
-		}
-		if h.DockerPath == "" {
-			h.DockerPath = "docker"
-		}
-		if h.Transport == "ssh" && h.Address != "" && !strings.Contains(strings.TrimPrefix(h.Address, "["), ":") {
-			h.Address += ":22"
-		}
-	}
 	return errs
 }
 
-var (
-	hostNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
-	topicRE    = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
-	snowflake  = regexp.MustCompile(`^[0-9]{15,21}$`)
-)
-
-func (c *fileConfig) validate(name string) configErrors {
+// validate checks what cmd itself owns (logging, scheduling, the listener,
+// files on this machine, references between sections, names it parses),
+// then hands every package its Config and keeps that package's verdict:
+// each rule is checked in one place.
+func (c *fileConfig) validate() configErrors {
 	var errs configErrors
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, configError{File: name, Key: key, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, configError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
+	c.validateNames(bad)
+	if len(errs) > 0 {
+		// The mappings read these names: a bad one would be reported twice.
+		return errs
+	}
+	c.validateOwn(bad)
+	c.validateHosts(bad)
+	return append(errs, settingErrors(c.packageErrors())...)
+}
+
+func (c *fileConfig) validateOwn(bad func(string, string, ...any)) {
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -385,97 +423,55 @@ func (c *fileConfig) validate(name string) configErrors {
 	default:
 		bad("log_format", "%q is not one of text, json", c.LogFormat)
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("public_url", "%q is not an http(s) URL", c.PublicURL)
-	}
-	if v := c.Secret.value; v != "" && len(v) < 32 {
-		bad("secret", "too short (%d bytes): use at least 32 random bytes, e.g. `openssl rand -hex 32`", len(v))
+	if dir := filepath.Dir(c.Data); dir != "." {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			bad("data", "directory %s does not exist", dir)
+		}
 	}
 	if c.Collector.Interval.Duration != 0 && c.Collector.Interval.Duration < time.Second {
 		bad("collector.interval", "%s is too short: at least 1s", c.Collector.Interval.Duration)
 	}
-	if c.Collector.Concurrency < 0 || c.Collector.Concurrency > 1024 {
-		bad("collector.concurrency", "%d is out of range 1..1024", c.Collector.Concurrency)
+	if host, port, err := net.SplitHostPort(c.Status.Listen); err != nil || strings.ContainsAny(host, " /") {
+		bad("statuspage.listen", "%q is not host:port (e.g. 127.0.0.1:8080)", c.Status.Listen)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		// 0 is what net.Listen takes as "any free port" (tests, the bench).
+		bad("statuspage.listen", "port %q is not 0..65535", port)
 	}
+	if c.Ntfy.Actions && !c.statusEnabled() {
+		bad("ntfy.actions", "the buttons post to /hooks/ntfy on the status page's listener: set [statuspage] enabled = true")
+	}
+}
+
+// validateHosts checks what the collector cannot: the files named exist
+// here, and the other sections name configured hosts.
+func (c *fileConfig) validateHosts(bad func(string, string, ...any)) {
 	if len(c.Hosts) == 0 {
 		bad("hosts", "no host configured: add at least one [[hosts]] (transport = \"local\" watches this machine)")
 	}
-	seen := map[string]int{}
+	names := map[string]bool{}
 	for i, h := range c.Hosts {
-		key := fmt.Sprintf("hosts[%d]", i)
-		if !hostNameRE.MatchString(h.Name) {
-			bad(key+".name", "%q must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", h.Name)
-		}
-		if j, dup := seen[h.Name]; dup {
-			bad(key+".name", "duplicate host name %q (also hosts[%d])", h.Name, j)
-		}
-		seen[h.Name] = i
-		if !strings.HasPrefix(h.DockerPath, "/") && h.DockerPath != "docker" {
-			bad(key+".docker_path", "%q must be \"docker\" or an absolute path such as /usr/local/bin/docker", h.DockerPath)
-		}
-		if strings.ContainsAny(h.DockerPath, " \t\n'\"$`;&|<>(){}\\") {
-			bad(key+".docker_path", "%q contains characters that are not allowed in a path here", h.DockerPath)
-		}
-		if h.MaxSessions < 0 || h.MaxSessions > 10 {
-			bad(key+".max_sessions", "%d is out of range 1..10 (sshd allows 10 sessions per connection by default)", h.MaxSessions)
-		}
-		switch h.Transport {
-		case "local":
-			if h.Address != "" || h.User != "" || h.KeyFile != "" {
-				bad(key, "address, user and key_file are for transport = \"ssh\"; a local host runs the docker CLI here")
+		names[h.Name] = true
+		if h.KeyFile != "" {
+			if _, err := os.Stat(h.KeyFile); err != nil {
+				bad(fmt.Sprintf("hosts[%d].key_file", i), "%v", err)
 			}
-		case "ssh":
-			if h.Address == "" {
-				bad(key+".address", "required for transport = \"ssh\" (host or host:port)")
-			} else if _, port, err := net.SplitHostPort(h.Address); err != nil {
-				bad(key+".address", "%q: %v", h.Address, err)
-			} else if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-				bad(key+".address", "port %q is not 1..65535", port)
-			}
-			if h.User == "" {
-				bad(key+".user", "required for transport = \"ssh\"")
-			}
-			if h.KeyFile == "" && !h.UseAgent {
-				bad(key, "set key_file or use_agent = true: deckhand authenticates with keys only")
-			}
-			if h.KeyFile != "" {
-				if _, err := os.Stat(h.KeyFile); err != nil {
-					bad(key+".key_file", "%v", err)
-				}
-			}
-			if h.KnownHosts == "" && !h.AcceptUnknownHostKey {
-				bad(key+".known_hosts", "required (e.g. ~/.ssh/known_hosts); to trust a host's key on first use set accept_unknown_host_key = true")
-			}
-		default:
-			bad(key+".transport", "%q is not \"ssh\" or \"local\"", h.Transport)
 		}
 	}
-	a := c.Alerts
-	for i, m := range a.Maintenance {
-		key := fmt.Sprintf("alerts.maintenance[%d]", i)
-		if _, err := cron.ParseStandard(m.Schedule); err != nil {
-			bad(key+".schedule", "%q: %v (five fields: minute hour day month weekday, e.g. \"0 3 * * *\")", m.Schedule, err)
-		}
-		if m.Duration.Duration <= 0 {
-			bad(key+".duration", "required and positive, e.g. \"30m\"")
-		}
+	for i, m := range c.Alerts.Maintenance {
 		for _, h := range m.Hosts {
-			if _, ok := seen[h]; !ok {
-				bad(key+".hosts", "unknown host %q", h)
+			if !names[h] {
+				bad(fmt.Sprintf("alerts.maintenance[%d].hosts", i), "unknown host %q", h)
 			}
 		}
 	}
-	for i, s := range append(append([]selector{}, a.Select...), a.Exclude...) {
-		if s.Host == "" && s.Name == "" && s.Project == "" {
-			bad("alerts", "selector %d of select/exclude is empty: set host, name or project", i)
-		}
-	}
-	if a.AutoRestart.Max < 0 {
-		bad("alerts.auto_restart.max", "must not be negative")
-	}
+}
+
+// validateNames checks the names the mapping to package Configs parses:
+// roles, actions and Telegram's numeric IDs.
+func (c *fileConfig) validateNames(bad func(string, string, ...any)) {
 	for role, actions := range c.Commands.Disable {
 		if _, err := deckhand.ParseRole(role); err != nil {
-			bad("commands.disable."+role, "%v", err)
+			bad("commands.disable."+role, "%s", reason(err))
 		}
 		for _, act := range actions {
 			if !deckhand.Action(act).Known() {
@@ -483,75 +479,45 @@ func (c *fileConfig) validate(name string) configErrors {
 			}
 		}
 	}
-	if c.Commands.LogTail < 0 || c.Commands.LogTail > 1000 {
-		bad("commands.log_tail", "%d is out of range 1..1000", c.Commands.LogTail)
-	}
-	if n := c.Ntfy; n.Topic != "" || n.Server != "" {
-		if !topicRE.MatchString(n.Topic) {
-			bad("ntfy.topic", "%q must be 1-64 letters, digits, '-' or '_'", n.Topic)
-		}
-		if n.Server != "" {
-			if u, err := url.Parse(n.Server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				bad("ntfy.server", "%q is not an http(s) URL", n.Server)
-			}
-		}
-		if n.ActionsRole != "" {
-			if r, err := deckhand.ParseRole(n.ActionsRole); err != nil {
-				bad("ntfy.actions_role", "%v", err)
-			} else if r > deckhand.RoleOperator {
-				bad("ntfy.actions_role", "at most operator: anyone who can read the topic can tap a button")
-			}
-		}
-		for sev, p := range n.Priority {
-			switch sev {
-			case "warning", "error", "critical", "recovered":
-			default:
-				bad("ntfy.priority."+sev, "unknown severity (warning, error, critical, recovered)")
-			}
-			if p < 1 || p > 5 {
-				bad("ntfy.priority."+sev, "%d is out of range 1..5", p)
-			}
+	if r := c.Ntfy.ActionsRole; r != "" {
+		if role, err := deckhand.ParseRole(r); err != nil {
+			bad("ntfy.actions_role", "%s", reason(err))
+		} else if role > deckhand.RoleOperator {
+			bad("ntfy.actions_role", "at most operator: anyone who can read the topic can tap a button")
 		}
 	}
-	if d := c.Discord; d.Token.value != "" || d.GuildID != "" || d.ApplicationID != "" {
-		if d.Token.value == "" {
-			bad("discord.token", "required (the bot token; use \"${DISCORD_TOKEN}\" or token_file)")
-		}
-		for k, v := range map[string]string{"application_id": d.ApplicationID, "guild_id": d.GuildID, "alert_channel_id": d.AlertChannelID} {
-			if !snowflake.MatchString(v) {
-				bad("discord."+k, "%q is not a Discord ID (15-21 digits; enable Developer Mode and use Copy ID)", v)
-			}
-		}
-		checkRoleMap(bad, "discord.roles", d.Roles, snowflake, "a Discord role ID")
-		checkRoleMap(bad, "discord.users", d.Users, snowflake, "a Discord user ID")
-	}
-	if t := c.Telegram; t.Token.value != "" || t.AlertChatID != 0 {
-		if t.Token.value == "" {
-			bad("telegram.token", "required (from @BotFather; use \"${TELEGRAM_TOKEN}\" or token_file)")
-		}
-		if t.AlertChatID == 0 {
-			bad("telegram.alert_chat_id", "required: the chat that receives alerts (a group id is negative)")
-		}
-		checkRoleMap(bad, "telegram.users", t.Users, regexp.MustCompile(`^[0-9]{1,20}$`), "a Telegram numeric user ID")
-		if t.ChatAdminsRole != "" {
-			if _, err := deckhand.ParseRole(t.ChatAdminsRole); err != nil {
-				bad("telegram.chat_admins_role", "%v", err)
-			}
+	checkRoles(bad, "discord.roles", c.Discord.Roles)
+	checkRoles(bad, "discord.users", c.Discord.Users)
+	checkRoles(bad, "telegram.users", c.Telegram.Users)
+	if r := c.Telegram.ChatAdminsRole; r != "" {
+		if _, err := deckhand.ParseRole(r); err != nil {
+			bad("telegram.chat_admins_role", "%s", reason(err))
 		}
 	}
-	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Key < errs[j].Key })
-	return errs
+	telegramIDs(bad, "telegram.users", maps.Keys(c.Telegram.Users))
+	telegramIDs(bad, "telegram.user_hosts", maps.Keys(c.Telegram.UserHosts))
 }
 
-func checkRoleMap(bad func(string, string, ...any), key string, m map[string]string, idRE *regexp.Regexp, what string) {
-	for id, role := range m {
-		if !idRE.MatchString(id) {
-			bad(key, "%q is not %s", id, what)
-		}
-		if _, err := deckhand.ParseRole(role); err != nil {
-			bad(key+"."+id, "%v", err)
+func telegramIDs(bad func(string, string, ...any), key string, ids iter.Seq[string]) {
+	for id := range ids {
+		if _, err := strconv.ParseInt(id, 10, 64); err != nil {
+			bad(key+"."+id, "not a Telegram user ID (a number)")
 		}
 	}
+}
+
+func checkRoles(bad func(string, string, ...any), key string, m map[string]string) {
+	for id, role := range m {
+		if _, err := deckhand.ParseRole(role); err != nil {
+			bad(key+"."+id, "%s", reason(err))
+		}
+	}
+}
+
+// reason is a domain error's text without the sentinel it wraps: the key
+// in front already says the setting is invalid.
+func reason(err error) string {
+	return strings.TrimSuffix(err.Error(), ": "+deckhand.ErrInvalidInput.Error())
 }
 
 func actionList() string {

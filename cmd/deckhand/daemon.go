@@ -46,6 +46,7 @@ type daemon struct {
 
 	platforms []string
 	hosts     []string // enabled hosts, in config order
+	withBots  bool     // the daemon, not `deckhand exec` or a test without chat
 
 	// ln, when set before run, is used instead of listening on
 	// statuspage.listen (tests pass a 127.0.0.1:0 listener).
@@ -60,7 +61,7 @@ type daemon struct {
 // inventory, when not nil, replaces the store as the router's view of the
 // hosts (`deckhand exec` collects only what a command names).
 func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots bool) (*daemon, error) {
-	d := &daemon{cfg: cfg, log: log, started: make(chan struct{})}
+	d := &daemon{cfg: cfg, log: log, started: make(chan struct{}), withBots: withBots}
 	var err error
 	d.store, err = store.Open(ctx, cfg.Data)
 	if err != nil {
@@ -90,7 +91,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.metrics = statuspage.NewMetrics(d.reg)
 	d.platforms = cfg.platforms()
-	if withBots {
+	if withBots && cfg.statusEnabled() {
 		scfg := cfg.statusConfig()
 		scfg.Gatherer = d.reg
 		if d.page, err = statuspage.New(scfg, log.With("part", "statuspage")); err != nil {
@@ -109,7 +110,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	d.router, err = commands.NewRouter(commands.Deps{
 		Inventory: d.store, Docker: dockerActions{d.coll}, Alerts: d.mon, Audit: d.store,
 		Hosts: d.store, Announcer: d.mon, Refresher: d.mon, Intents: d.store,
-	}, cfg.commandsConfig(cfg.buttonSecret(log, withBots)), commands.Options{Logger: log.With("part", "commands")})
+	}, d.commandsConfig(), commands.Options{Logger: log.With("part", "commands")})
 	if err != nil {
 		d.close()
 		return nil, err
@@ -187,6 +188,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer d.close()
+	if !*once {
+		applyMemoryLimit(cfg, log)
+	}
 	if *once {
 		d.mon.RunOnce(ctx)
 		fmt.Fprintf(stdout, "collected %d host(s) into %s\n", len(d.hosts), cfg.Data)
@@ -195,9 +199,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return d.run(ctx)
 }
 
-// run serves until ctx ends, then shuts down in order: stop taking work,
-// let in-flight deliveries finish, close the store last.
-func (d *daemon) run(ctx context.Context) error {
+// serve runs the status page's listener (with /metrics, /healthz and
+// /hooks/ntfy) in g until gctx ends.
+func (d *daemon) serve(gctx context.Context, g *errgroup.Group) error {
 	ln := d.ln
 	if ln == nil {
 		var err error
@@ -215,8 +219,6 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	mux.Handle("/", d.page.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
-
-	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("status page: %w", err)
@@ -230,6 +232,18 @@ func (d *daemon) run(ctx context.Context) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
+	return nil
+}
+
+// run serves until ctx ends, then shuts down in order: stop taking work,
+// let in-flight deliveries finish, close the store last.
+func (d *daemon) run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	if d.page == nil {
+		d.log.Info("deckhand started", "hosts", len(d.hosts), "database", d.cfg.Data, "status_page", "off", "notify", d.platforms)
+	} else if err := d.serve(gctx, g); err != nil {
+		return err
+	}
 	if len(d.senders) > 0 {
 		g.Go(func() error { return d.disp.Run(gctx) })
 	}

@@ -15,8 +15,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +51,10 @@ type hostBlock struct {
 	Extra      string // more key = value lines
 	// CommandTimeout is command_timeout for ssh hosts; default 5s.
 	CommandTimeout string
+	// Shared marks a host on the machine's real engine, which other
+	// people's containers share: it is narrowed to this test process's own
+	// containers (labels = the dockertest owner label). Local hosts are.
+	Shared bool
 }
 
 func (h hostBlock) toml() string {
@@ -62,13 +68,16 @@ func (h hostBlock) toml() string {
 		}
 		fmt.Fprintf(&b, "connect_timeout = \"3s\"\ncommand_timeout = %q\n", timeout)
 	}
+	if h.Shared || h.Transport == "local" {
+		fmt.Fprintf(&b, "labels = [%q]\n", dockertest.OwnerLabel+"="+strconv.Itoa(os.Getpid()))
+	}
 	b.WriteString(h.Extra)
 	return b.String()
 }
 
 // sshHost is a host block for a real sshd.
 func sshHost(name string, s *sshdtest.Server) hostBlock {
-	return hostBlock{Name: name, Transport: "ssh", Address: s.Addr, User: s.User, KeyFile: s.KeyFile, KnownHosts: s.KnownHostsFile}
+	return hostBlock{Name: name, Transport: "ssh", Address: s.Addr, User: s.User, KeyFile: s.KeyFile, KnownHosts: s.KnownHostsFile, Shared: true}
 }
 
 // e2eConfig is the part of config.toml a test varies; the rest is short
@@ -345,4 +354,21 @@ func monitored(t *testing.T, base string, extra map[string]string) dockertest.Co
 	c := dockertest.Run(t, base, dockertest.RunOptions{Labels: labels})
 	dockertest.WaitState(t, c.Name, deckhand.StateRunning)
 	return c
+}
+
+// foreignDown leaves on the shared engine n watched containers that are not
+// this test's and crashed (exit 1), as another user's or
+// another test binary's would be. A test that sees them pages about each
+// one, and past Telegram's 20 messages a minute per group its own alert
+// waits behind theirs.
+func foreignDown(t *testing.T, n int) {
+	t.Helper()
+	img := dockertest.BuildImage(t)
+	base := dockertest.NamePrefix + "foreign-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 10)
+	for i := range n {
+		name := base + "-" + strconv.Itoa(i)
+		dockertest.Docker(t, "run", "-d", "--name", name, "--label", deckhand.LabelMonitor+"=true",
+			"--label", dockertest.OwnerLabel+"=1", img, "exit", "1")
+		t.Cleanup(func() { _, _ = exec.Command("docker", "rm", "-f", name).CombinedOutput() })
+	}
 }

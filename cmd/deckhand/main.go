@@ -108,24 +108,19 @@ func cmdCheckConfig(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "config OK: %d host(s), database %s, status page on %s\n", len(cfg.Hosts), cfg.Data, cfg.Status.Listen)
-	for _, h := range cfg.Hosts {
+	page := "status page on " + cfg.Status.Listen
+	if !cfg.statusEnabled() {
+		page = "status page off"
+	}
+	fmt.Fprintf(stdout, "config OK: %d host(s), database %s, %s\n", len(cfg.Hosts), cfg.Data, page)
+	for _, h := range cfg.collectorHosts() {
 		where := "this machine"
 		if h.Transport == "ssh" {
 			where = h.User + "@" + h.Address
 		}
 		fmt.Fprintf(stdout, "  host %-16s %-5s %s (docker: %s)\n", h.Name, h.Transport, where, h.DockerPath)
 	}
-	var chans []string
-	if cfg.Ntfy.Topic != "" {
-		chans = append(chans, "ntfy")
-	}
-	if cfg.Discord.Token.value != "" {
-		chans = append(chans, "discord")
-	}
-	if cfg.Telegram.Token.value != "" {
-		chans = append(chans, "telegram")
-	}
+	chans := cfg.platforms()
 	if len(chans) == 0 {
 		chans = append(chans, "none (alerts are stored and shown on the status page only)")
 	}
@@ -145,6 +140,9 @@ func cmdHealthcheck(ctx context.Context, args []string, stdout io.Writer) error 
 		cfg, err := readConfig(*path)
 		if err != nil {
 			return err
+		}
+		if !cfg.statusEnabled() {
+			return errors.New("healthcheck: [statuspage] enabled = false: nothing serves /healthz")
 		}
 		target = "http://" + dialable(cfg.Status.Listen) + "/healthz"
 	}

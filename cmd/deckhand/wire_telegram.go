@@ -29,7 +29,8 @@ func newTelegram(cfg *fileConfig, r *commands.Router, log *slog.Logger) (*telegr
 // that user IDs are numbers and roles are known.
 func (c *fileConfig) telegramConfig() telegram.Config {
 	t := c.Telegram
-	cfg := telegram.Config{Token: t.Token.value, AlertChatID: t.AlertChatID, Users: map[int64]deckhand.Role{}, UserHosts: map[int64][]string{}}
+	cfg := telegram.Config{Token: t.Token.value, AlertChatID: t.AlertChatID, Users: map[int64]deckhand.Role{}, UserHosts: map[int64][]string{},
+		StatusURL: c.PublicURL}
 	for id, r := range t.Users {
 		n, _ := strconv.ParseInt(id, 10, 64)
 		cfg.Users[n], _ = deckhand.ParseRole(r)

@@ -96,6 +96,9 @@ type logLine struct {
 // Engine is a scriptable fake Docker engine plus CLI. Safe for concurrent use.
 type Engine struct {
 	prof profile
+	// imagesBorn is when the engine's images were built: fixed once
+	// asked, as a real image's creation time is.
+	imagesBorn time.Time
 
 	mu            sync.Mutex
 	now           func() time.Time
@@ -490,7 +493,7 @@ func flags(args []string, valued ...string) (map[string]string, []string) {
 			i++
 			val = args[i]
 		}
-		if _, seen := opts[name]; seen && name == "-f" {
+		if _, seen := opts[name]; seen && (name == "-f" || name == "--filter") {
 			opts[name] += "\x00" + val
 			continue
 		}
@@ -848,6 +851,37 @@ func (e *Engine) psContext(f *fakeCtr, now time.Time, noTrunc bool) psContext {
 	return m
 }
 
+// labelFilter reads ps's --filter values (joined by NUL): label=key or
+// label=key=value, all of which must match. Like the daemon, it refuses a
+// filter it does not know; this fake knows only label.
+func labelFilter(joined string) (func(map[string]string) bool, error) {
+	type want struct {
+		key, val string
+		hasVal   bool
+	}
+	var wants []want
+	for _, f := range strings.Split(joined, "\x00") {
+		if f == "" {
+			continue
+		}
+		kind, rest, ok := strings.Cut(f, "=")
+		if !ok || kind != "label" {
+			return nil, fmt.Errorf("invalid filter '%s'", kind)
+		}
+		k, v, hasVal := strings.Cut(rest, "=")
+		wants = append(wants, want{k, v, hasVal})
+	}
+	return func(labels map[string]string) bool {
+		for _, w := range wants {
+			v, ok := labels[w.key]
+			if !ok || w.hasVal && v != w.val {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
 func (e *Engine) ps(args []string, stdout, stderr io.Writer) int {
 	o, _ := flags(args, "--format", "--filter", "-f", "-n", "--last")
 	_, all := o["-a"]
@@ -857,12 +891,20 @@ func (e *Engine) ps(args []string, stdout, stderr io.Writer) int {
 	_, noTrunc := o["--no-trunc"]
 	_, quiet := o["-q"]
 	format := o["--format"]
+	match, err := labelFilter(o["--filter"])
+	if err != nil {
+		fmt.Fprintln(stderr, "Error response from daemon:", err)
+		return 1
+	}
 	e.mu.Lock()
 	now := e.now()
 	var ctxs []psContext
 	var ids []string
 	for _, f := range e.ctrs {
 		if !all && f.c.State != deckhand.StateRunning && f.c.State != deckhand.StatePaused && f.c.State != deckhand.StateRestarting {
+			continue
+		}
+		if !match(f.c.Labels) {
 			continue
 		}
 		ctxs = append(ctxs, e.psContext(f, now, noTrunc))
@@ -993,7 +1035,10 @@ func (e *Engine) images(args []string, stdout, stderr io.Writer) int {
 		if !noTrunc {
 			id = strings.TrimPrefix(id, "sha256:")[:12]
 		}
-		created := now.Add(-72 * time.Hour)
+		if e.imagesBorn.IsZero() {
+			e.imagesBorn = now.Add(-72 * time.Hour).Truncate(time.Second)
+		}
+		created := e.imagesBorn
 		list = append(list, map[string]any{
 			"Containers": "N/A", "CreatedAt": created.UTC().Format("2006-01-02 15:04:05 -0700 MST"),
 			"CreatedSince": humanDuration(now.Sub(created)) + " ago", "Digest": "<none>", "ID": id,
@@ -1075,6 +1120,20 @@ func (e *Engine) events(ctx context.Context, args []string, stdout, stderr io.Wr
 	if format == "" {
 		format = "{{json .}}"
 	}
+	var typeWant string
+	var labelWant []string
+	for _, f := range strings.Split(o["--filter"], "\x00") {
+		if t, ok := strings.CutPrefix(f, "type="); ok {
+			typeWant = t
+		} else if f != "" {
+			labelWant = append(labelWant, f)
+		}
+	}
+	match, err := labelFilter(strings.Join(labelWant, "\x00"))
+	if err != nil {
+		fmt.Fprintln(stderr, "Error response from daemon:", err)
+		return 1
+	}
 	ch := make(chan []byte, 256)
 	e.mu.Lock()
 	e.subs[ch] = struct{}{}
@@ -1089,6 +1148,14 @@ func (e *Engine) events(ctx context.Context, args []string, stdout, stderr io.Wr
 		case <-ctx.Done():
 			return -1
 		case b := <-ch:
+			var ev struct {
+				Type  string
+				Actor struct{ Attributes map[string]string }
+			}
+			_ = json.Unmarshal(b, &ev)
+			if typeWant != "" && ev.Type != typeWant || !match(ev.Actor.Attributes) {
+				continue
+			}
 			if format != "{{json .}}" {
 				var m map[string]any
 				_ = json.Unmarshal(b, &m)

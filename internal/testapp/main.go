@@ -9,6 +9,7 @@
 //	testapp [serve]           serve HTTP on $TESTAPP_ADDR (default :8080)
 //	testapp healthcheck [url] GET url (default http://127.0.0.1:8080/health); exit 0 when 200, else 1
 //	testapp exit N            print a line and exit with code N at once
+//	testapp crash             (through docker exec) make the serving process exit with code 3 by itself, as a crash does
 //	testapp unhealthy         create the marker file so /health answers 500
 //	testapp healthy           remove the marker file
 //
@@ -64,6 +65,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "testapp exiting with code %d\n", code)
 		return code
+	case "crash":
+		// SIGUSR1 to the container's init, which serve turns into exit 3:
+		// a crash of the main process, not a stop Docker was asked for, so
+		// a restart policy applies to it.
+		if err := syscall.Kill(1, syscall.SIGUSR1); err != nil {
+			fmt.Fprintln(stderr, "testapp crash:", err)
+			return 1
+		}
+		return 0
 	case "unhealthy":
 		if err := os.MkdirAll(filepath.Dir(marker()), 0o755); err != nil {
 			fmt.Fprintln(stderr, "testapp:", err)
@@ -135,11 +145,16 @@ func serve(stdout, stderr io.Writer) int {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	fmt.Fprintf(stdout, "testapp listening on %s\n", listenAddr())
+	crash := make(chan os.Signal, 1)
+	signal.Notify(crash, syscall.SIGUSR1)
 
 	select {
 	case err := <-errc:
 		fmt.Fprintln(stderr, "testapp:", err)
 		return 1
+	case <-crash:
+		fmt.Fprintln(stderr, "testapp crashing on purpose (exit 3)")
+		return 3
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(stdout, "testapp got signal, shutting down")

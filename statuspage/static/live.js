@@ -5,15 +5,15 @@
   'use strict';
   if (!window.EventSource || !window.CSS || !CSS.escape) { return; }
 
-  var WORDS = { up: 'Up', stopped: 'Stopped', degraded: 'Degraded', down: 'Down',
-    maintenance: 'Maintenance', unknown: 'Unknown', disabled: 'Disabled' };
-  var OVERALL = { operational: 'All systems operational', degraded: 'Degraded service',
-    major_outage: 'Major outage' };
+  var WORDS = { up: 'Up', stopped: 'Stopped', degraded: 'Degraded', down: 'Down', recovering: 'Recovering',
+    maintenance: 'Maintenance', unknown: 'Unknown', checking: 'Checking', disabled: 'Disabled' };
+  var OVERALL = { operational: 'All systems operational', checking: 'Checking services', recovering: 'Recovering',
+    degraded: 'Degraded service', major_outage: 'Major outage' };
   var HEALTH = { healthy: 'Healthy', unhealthy: 'Unhealthy', starting: 'Starting' };
   var PERIODS = { '24h': 'uptime_24h', '7d': 'uptime_7d', '30d': 'uptime_30d', '90d': 'uptime_90d' };
 
-  var COUNTS = [['up', 'up'], ['degraded', 'degraded'], ['down', 'down'],
-    ['maintenance', 'in maintenance'], ['stopped', 'stopped'], ['unknown', 'unknown']];
+  var COUNTS = [['up', 'up'], ['recovering', 'recovering'], ['degraded', 'degraded'], ['down', 'down'],
+    ['maintenance', 'in maintenance'], ['stopped', 'stopped'], ['unknown', 'unknown'], ['checking', 'checking']];
 
   // Same words as the server's countsText.
   function countsText(containers) {
@@ -26,7 +26,7 @@
 
   function icon(level) {
     switch (level) {
-      case 'up': case 'operational': return 'ok';
+      case 'up': case 'recovering': case 'operational': return 'ok';
       case 'degraded': return 'warn';
       case 'down': case 'major_outage': return 'down';
       case 'maintenance': return 'maint';

@@ -255,6 +255,12 @@ func TestMessageValidation(t *testing.T) {
 		{"embed title", map[string]any{"embeds": []any{map[string]any{"title": strings.Repeat("t", 257)}}}, []string{"embeds", "0", "title"}},
 		{"embed total", map[string]any{"embeds": []any{map[string]any{"description": strings.Repeat("d", 4000)}, map[string]any{"description": strings.Repeat("d", 2001)}}}, []string{"embeds"}},
 		{"nonce", map[string]any{"content": "x", "nonce": strings.Repeat("n", 26)}, []string{"nonce"}},
+		// Discord refuses embed URLs other than http(s) and hosts that are
+		// not fully qualified (http://nas:8080), failing the whole message.
+		{"embed url scheme", map[string]any{"embeds": []any{map[string]any{"title": "t", "url": "steam://run/1"}}}, []string{"embeds", "0", "url"}},
+		{"embed url host", map[string]any{"embeds": []any{map[string]any{"title": "t", "url": "http://nas:8080/"}}}, []string{"embeds", "0", "url"}},
+		{"link button host", map[string]any{"components": []any{map[string]any{"type": 1, "components": []any{map[string]any{"type": 2, "style": 5, "label": "Status", "url": "http://localhost:8080"}}}}}, []string{"components", "0", "components", "0", "url"}},
+		{"link button custom_id", map[string]any{"components": []any{map[string]any{"type": 1, "components": []any{map[string]any{"type": 2, "style": 5, "label": "Status", "url": "https://status.example.org", "custom_id": "x"}}}}}, []string{"components", "0", "components", "0", "custom_id"}},
 	}
 	for _, tt := range tests {
 		st, body := call(t, s, http.MethodPost, "channels/1/messages", tt.body, true)
@@ -269,6 +275,11 @@ func TestMessageValidation(t *testing.T) {
 		}
 		if m, _ := node.(map[string]any); m == nil || m["_errors"] == nil {
 			t.Errorf("%s: no _errors at %v in %v", tt.name, tt.path, body["errors"])
+		}
+	}
+	for _, u := range []string{"https://status.example.org/", "http://192.168.1.10:8080"} {
+		if st, body := call(t, s, http.MethodPost, "channels/1/messages", map[string]any{"embeds": []any{map[string]any{"title": "t", "url": u}}}, true); st != http.StatusOK {
+			t.Errorf("embed url %s refused: %d %v", u, st, body)
 		}
 	}
 	if st, _ := call(t, s, http.MethodPost, "channels/1/messages", map[string]any{"content": "x"}, false); st != http.StatusUnauthorized {

@@ -2,8 +2,10 @@ package discordtest
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -29,6 +31,7 @@ const (
 	MaxCommands         = 100
 	MaxCommandOptions   = 25
 	MaxCommandDesc      = 100
+	MaxButtonURL        = 512
 )
 
 var commandName = regexp.MustCompile(`^[-_a-z0-9]{1,32}$`)
@@ -79,6 +82,9 @@ func validateMessage(f formErrors, content string, embeds []Embed, comps []Compo
 		p := strconv.Itoa(i)
 		maxLen(f, e.Title, MaxEmbedTitle, "embeds", p, "title")
 		maxLen(f, e.Description, MaxEmbedDescription, "embeds", p, "description")
+		if e.URL != "" {
+			checkURL(f, e.URL, "embeds", p, "url")
+		}
 		total += runes(e.Title) + runes(e.Description)
 		if len(e.Fields) > MaxEmbedFields {
 			f.add("BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d or fewer in length.", MaxEmbedFields), "embeds", p, "fields")
@@ -141,6 +147,9 @@ func validateComponents(f formErrors, comps []Component) {
 			case b.Style == StyleLink:
 				if b.URL == "" {
 					f.add("BUTTON_COMPONENT_URL_REQUIRED", "A url is required", append(path, "url")...)
+				} else {
+					checkURL(f, b.URL, append(path, "url")...)
+					maxLen(f, b.URL, MaxButtonURL, append(path, "url")...)
 				}
 				if b.CustomID != "" {
 					f.add("BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED", "A custom id cannot be specified", append(path, "custom_id")...)
@@ -159,6 +168,22 @@ func validateComponents(f formErrors, comps []Component) {
 				f.add("BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED", "A label or emoji is required", append(path, "label")...)
 			}
 		}
+	}
+}
+
+// checkURL refuses what Discord refuses in embed and button URLs: schemes
+// other than http and https, and hosts that are not fully qualified
+// ("http://nas:8080", "http://localhost"), which Discord does not resolve
+// and rejects with the whole message. IP addresses are accepted.
+func checkURL(f formErrors, u string, path ...string) {
+	p, err := url.Parse(u)
+	switch {
+	case err != nil || p.Host == "":
+		f.add("URL_TYPE_INVALID_URL", "Not a well formed URL.", path...)
+	case p.Scheme != "http" && p.Scheme != "https":
+		f.add("URL_TYPE_INVALID_SCHEME", fmt.Sprintf("Scheme %q is not supported. Scheme must be one of ('http', 'https').", p.Scheme), path...)
+	case !strings.Contains(strings.Trim(p.Hostname(), "."), "."):
+		f.add("URL_TYPE_INVALID_URL", "Not a well formed URL.", path...)
 	}
 }
 

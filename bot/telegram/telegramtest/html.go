@@ -2,6 +2,7 @@ package telegramtest
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -75,7 +76,9 @@ func parseHTML(s string) (string, []Entity, error) {
 				}
 				stack = stack[:len(stack)-1]
 				top.entity.Length = pos16 - top.entity.Offset
-				if top.entity.Length > 0 {
+				// A link Telegram cannot open (http://localhost:8080) is
+				// not an error: the text stays, unlinked.
+				if top.entity.Length > 0 && (top.name != "a" || openable(top.entity.URL)) {
 					entities = append(entities, top.entity)
 				}
 				i += end + 1
@@ -231,4 +234,20 @@ func (e entityError) Error() string { return string(e) }
 
 func entityErrorf(format string, args ...any) error {
 	return entityError(fmt.Sprintf(format, args...))
+}
+
+// openable reports whether Telegram treats u as a link it can open: an
+// http(s) URL with a dotted host (IP addresses included; "localhost" and
+// bare machine names are not), or a tg:// link.
+func openable(u string) bool {
+	p, err := url.Parse(u)
+	switch {
+	case err != nil:
+		return false
+	case p.Scheme == "tg":
+		return true
+	case p.Scheme != "http" && p.Scheme != "https":
+		return false
+	}
+	return strings.Contains(strings.Trim(p.Hostname(), "."), ".")
 }

@@ -167,6 +167,13 @@ func parseMarkup(p params) (kb [][]Button, present bool, err error) {
 			if b.URL == "" && b.CallbackData == "" {
 				return nil, true, badRequest("text buttons are unallowed in the inline keyboard")
 			}
+			if b.URL != "" && b.CallbackData != "" {
+				// "Exactly one of the optional fields must be used."
+				return nil, true, badRequest("can't parse inline keyboard button: exactly one of url and callback_data must be used")
+			}
+			if b.URL != "" && !openable(b.URL) {
+				return nil, true, badRequest("BUTTON_URL_INVALID")
+			}
 			if b.URL == "" && (len(b.CallbackData) < 1 || len(b.CallbackData) > MaxCallbackData) {
 				return nil, true, badRequest("BUTTON_DATA_INVALID")
 			}

@@ -103,6 +103,12 @@ func TestValidation(t *testing.T) {
 		{"callback data too long", token, "sendMessage", map[string]any{"chat_id": -100, "text": "x", "reply_markup": kb(strings.Repeat("d", 65))}, 400, "Bad Request: BUTTON_DATA_INVALID"},
 		{"callback data 64 ok", token, "sendMessage", map[string]any{"chat_id": -100, "text": "x", "reply_markup": kb(strings.Repeat("d", 64))}, 0, ""},
 		{"button without action", token, "sendMessage", map[string]any{"chat_id": -100, "text": "x", "reply_markup": map[string]any{"inline_keyboard": [][]map[string]any{{{"text": "Go"}}}}}, 400, "text buttons are unallowed"},
+		// Exactly one of a button's optional fields; a URL button's URL must
+		// be one Telegram can open (http(s) or tg, a dotted host).
+		{"url and callback", token, "sendMessage", map[string]any{"chat_id": -100, "text": "x", "reply_markup": map[string]any{"inline_keyboard": [][]map[string]any{{{"text": "Go", "url": "https://status.example.org", "callback_data": "d"}}}}}, 400, "Bad Request"},
+		{"url button localhost", token, "sendMessage", map[string]any{"chat_id": -100, "text": "x", "reply_markup": map[string]any{"inline_keyboard": [][]map[string]any{{{"text": "Go", "url": "http://localhost:8080"}}}}}, 400, "Bad Request: BUTTON_URL_INVALID"},
+		{"url button scheme", token, "sendMessage", map[string]any{"chat_id": -100, "text": "x", "reply_markup": map[string]any{"inline_keyboard": [][]map[string]any{{{"text": "Go", "url": "ftp://status.example.org"}}}}}, 400, "Bad Request: BUTTON_URL_INVALID"},
+		{"url button ok", token, "sendMessage", map[string]any{"chat_id": -100, "text": "x", "reply_markup": map[string]any{"inline_keyboard": [][]map[string]any{{{"text": "Go", "url": "http://192.168.1.10:8080"}}}}}, 0, ""},
 		{"not modified", token, "editMessageText", map[string]any{"chat_id": -100, "message_id": sent.MessageID, "text": "<b>hi</b>", "parse_mode": "HTML"}, 400, "Bad Request: message is not modified"},
 		{"format change is a change", token, "editMessageText", map[string]any{"chat_id": -100, "message_id": sent.MessageID, "text": "hi"}, 0, ""},
 		{"edit missing", token, "editMessageText", map[string]any{"chat_id": -100, "message_id": 999, "text": "x"}, 400, "Bad Request: message to edit not found"},
@@ -290,6 +296,32 @@ func TestChatMember(t *testing.T) {
 		_ = json.Unmarshal(r.Result, &m)
 		if m.Status != want {
 			t.Errorf("user %d: status %q, want %q", id, m.Status, want)
+		}
+	}
+}
+
+// TestLinksTelegramCannotOpenAreUnlinked: a text link to a host without a
+// dot is kept as plain text, not refused.
+func TestLinksTelegramCannotOpenAreUnlinked(t *testing.T) {
+	s := New(t, token, Options{})
+	s.AddChat(-100, "supergroup")
+	for _, tc := range []struct {
+		href   string
+		linked bool
+	}{
+		{"https://status.example.org/", true},
+		{"http://192.168.1.10:8080", true},
+		{"http://localhost:8080", false},
+		{"http://nas:8080", false},
+	} {
+		r := call(t, s, token, "sendMessage", map[string]any{"chat_id": -100, "text": `see <a href="` + tc.href + `">Status page</a>`, "parse_mode": "HTML"})
+		if !r.OK {
+			t.Fatalf("%s: refused: %s", tc.href, r.Description)
+		}
+		msgs := s.BotMessages(-100)
+		m := msgs[len(msgs)-1]
+		if m.Text != "see Status page" || (len(m.Entities) == 1) != tc.linked {
+			t.Errorf("%s: text %q entities %+v, want linked %v", tc.href, m.Text, m.Entities, tc.linked)
 		}
 	}
 }

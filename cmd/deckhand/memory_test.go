@@ -1,0 +1,35 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestByteSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"80MiB", 80 << 20, true}, {"1GiB", 1 << 30, true}, {"512 MiB", 512 << 20, true}, {"500MB", 500e6, true},
+		{"4096", 4096, true}, {"0", 0, true}, {"12KiB", 12 << 10, true},
+		{"-1MiB", 0, false}, {"lots", 0, false}, {"1.5GiB", 0, false}, {"80 megs", 0, false}, {"", 0, false},
+	} {
+		var b byteSize
+		err := b.UnmarshalText([]byte(tc.in))
+		if (err == nil) != tc.ok || (tc.ok && b.n != tc.want) {
+			t.Errorf("%q: %d, %v; want %d (ok %v)", tc.in, b.n, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestMemoryLimitKeyNamesLine(t *testing.T) {
+	_, err := parseConfig("c.toml", []byte("memory_limit = 80\n\n[[hosts]]\nname = \"a\"\ntransport = \"local\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "c.toml:1: memory_limit: want a size in quotes") {
+		t.Errorf("err = %v", err)
+	}
+	_, err = parseConfig("c.toml", []byte("memory_limit = \"80 megs\"\n\n[[hosts]]\nname = \"a\"\ntransport = \"local\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "c.toml:1: memory_limit: \"80 megs\" is not a size") {
+		t.Errorf("err = %v", err)
+	}
+}
