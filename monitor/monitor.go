@@ -100,10 +100,11 @@ type Deps struct {
 	Kicker    Kicker
 	Logger    *slog.Logger
 	Now       func() time.Time
-	// OnCollect, when set, is called from the host's worker with each
-	// collection's snapshot once it has been recorded and evaluated (or
-	// dropped as older than the one recorded): cmd/deckhand-bench times the
-	// loop with it. It must return quickly.
+	// OnCollect, when set, is called from the host's worker with the
+	// snapshot of each poll and full collection (not the quick one after an
+	// event) once the loop is done with it: recorded and evaluated, or
+	// found unchanged, or dropped as older than the one recorded.
+	// cmd/deckhand-bench times the loop with it. It must return quickly.
 	OnCollect func(deckhand.Snapshot)
 }
 

@@ -53,8 +53,9 @@ func TestMeasureMonitorTiny(t *testing.T) {
 			t.Errorf("collection %d took %v, its cycle %v: want > 0 and the cycle at least as long", i, got.Collect[i], got.Cycle[i])
 		}
 	}
-	if got.Cold <= 0 || got.FullCycle <= 0 || got.AllocPerCtr <= 0 {
-		t.Errorf("first round %v, full collections %v, %.0f B per container: want all > 0", got.Cold, got.FullCycle, got.AllocPerCtr)
+	if got.Cold <= 0 || got.FullDone < got.Cold || len(got.FullTook) != 3 || got.AllocPerCtr <= 0 {
+		t.Errorf("first round %v, full collections done %v (%d timed), %.0f B per container: want > 0, after the first round, 3, > 0",
+			got.Cold, got.FullDone, len(got.FullTook), got.AllocPerCtr)
 	}
 	if len(got.EventsOpen) != 3 || got.EventsMissing != 0 {
 		t.Errorf("events streams opened on %d hosts, %d missing; want 3 and 0", len(got.EventsOpen), got.EventsMissing)
@@ -153,8 +154,9 @@ func TestPercentile(t *testing.T) {
 }
 
 // TestHopsOf reads a crash's steps from log lines shaped as the daemon
-// writes them: the re-collect that produced the alert is the last to end
-// before it, and its start is its own log line, else its end minus took.
+// writes them: the collection that produced the alert is the last to end
+// before it; the re-collect starts at the first start line after the
+// event, else at that collection's end minus its duration.
 func TestHopsOf(t *testing.T) {
 	at := func(ms int) string {
 		return time.Date(2026, 12, 1, 12, 0, 0, ms*int(time.Millisecond), time.UTC).Format(time.RFC3339Nano)
@@ -189,8 +191,9 @@ func TestHopsOf(t *testing.T) {
 	if h := hopsOf(recs, "bench", hopTimes{name: "app", die: die}); ms(h.collectStart) != 14 {
 		t.Errorf("re-collect start at %d ms, want 14 (20 ms end - 6 ms took)", ms(h.collectStart))
 	}
-	// A re-collect that saw nothing yet; the next poll, which a tick
-	// started, saw the container down.
+	// A re-collect that saw nothing yet; the next poll saw the container
+	// down: the re-collect started at once, the collection that saw it
+	// ended with the poll.
 	log = strings.Join([]string{
 		line(12, "docker event", `"host":"bench","container":"app","action":"die","hop":"event_received"`),
 		line(13, "re-collect", `"host":"bench","hop":"collect_start"`),
@@ -202,8 +205,8 @@ func TestHopsOf(t *testing.T) {
 	if recs, err = readLog(strings.NewReader(log)); err != nil {
 		t.Fatal(err)
 	}
-	if h := hopsOf(recs, "bench", hopTimes{name: "app", die: die}); ms(h.collectStart) != 35 || ms(h.collectEnd) != 40 {
-		t.Errorf("the poll that saw it: %d → %d ms, want 35 → 40", ms(h.collectStart), ms(h.collectEnd))
+	if h := hopsOf(recs, "bench", hopTimes{name: "app", die: die}); ms(h.collectStart) != 13 || ms(h.collectEnd) != 40 {
+		t.Errorf("re-collect %d → seen %d ms, want 13 → 40", ms(h.collectStart), ms(h.collectEnd))
 	}
 	if h := hopsOf(recs, "bench", hopTimes{name: "gone", die: die}); !h.received.IsZero() || !h.stored.IsZero() {
 		t.Errorf("a container absent from the log has hops: %+v", h)

@@ -78,7 +78,8 @@ type monitorRun struct {
 // collections of every host started by the same tick of their pollers.
 type monitorFigures struct {
 	Cold          time.Duration   // start → every healthy host's first collection evaluated
-	FullCycle     time.Duration   // every healthy host's first full collection, first start to last end
+	FullDone      time.Duration   // start → every healthy host's first full collection ended
+	FullTook      []time.Duration // per healthy host: that full collection alone
 	Rounds        []time.Duration // steady rounds: first start → last collection's end
 	LoopRounds    []time.Duration // the same, up to the last host's evaluation done
 	Collect       []time.Duration // per healthy host and steady round: the collection alone
@@ -224,7 +225,10 @@ func measureMonitor(ctx context.Context, m fleet.Manifest, hosts []fleet.Host, p
 	if err != nil {
 		return f, err
 	}
-	f.FullCycle = span(fulls, healthy, observed.end)
+	for _, h := range healthy {
+		f.FullDone = max(f.FullDone, fulls[h].end().Sub(t0))
+		f.FullTook = append(f.FullTook, fulls[h].took)
+	}
 	if p.memory {
 		// The first round (every handshake at once) and the full
 		// collections happen once per start: their garbage is collected

@@ -100,7 +100,8 @@ func reportFleet(rep *benchReport, o options, a, one monitorFigures, naive naive
 		rep.add(sec, "fleet servers' CPU per steady round (child process)", ms(a.ServerCPU), "ms")
 	}
 	rep.add(sec, "allocated per container per steady round (collect, record, evaluate)", a.AllocPerCtr, "B")
-	rep.add(sec, "first full collections (every container inspected, images, volumes)", ms(a.FullCycle), "ms")
+	rep.add(sec, "full collection of one host (every container inspected, images, volumes), median", ms(median(a.FullTook)), "ms")
+	rep.add(sec, "  start → every host's first one done (they start spread out)", ms(a.FullDone), "ms")
 	if len(a.EventsOpen) > 0 {
 		rep.add(sec, "events streams: start → open on every host", ms(slices.Max(a.EventsOpen)), "ms")
 	}

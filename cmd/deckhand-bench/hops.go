@@ -18,7 +18,6 @@ type logRecord struct {
 	Container string    `json:"container"`
 	Action    string    `json:"action"`
 	Kind      string    `json:"kind"`
-	Full      bool      `json:"full"`
 	Took      int64     `json:"took"` // nanoseconds: slog's JSON form of a time.Duration
 }
 
@@ -53,8 +52,8 @@ type hopTimes struct {
 	name         string    // the container
 	die          time.Time // the die event's own timestamp (timeNano)
 	received     time.Time // the daemon read the event from its stream
-	collectStart time.Time // the re-collect of the host began
-	collectEnd   time.Time // it ended and was recorded
+	collectStart time.Time // the re-collect the event asked for began
+	collectEnd   time.Time // the collection that saw the death ended, recorded
 	stored       time.Time // the alert and its notice were stored
 	notified     time.Time // the ntfy receiver had it
 	delivered    time.Time // the daemon recorded the delivery
@@ -94,7 +93,7 @@ func hopsOf(log []logRecord, host string, h hopTimes) hopTimes {
 	}
 	if !end.Time.IsZero() {
 		h.collectEnd = end.Time
-		h.collectStart = collectStart(log, host, end)
+		h.collectStart = collectStart(log, host, h.received, end)
 	}
 	h.delivered = first(h.stored, func(r logRecord) bool {
 		return r.Hop == hopDelivered && r.Container == name && r.Kind == "opened"
@@ -102,26 +101,16 @@ func hopsOf(log []logRecord, host string, h hopTimes) hopTimes {
 	return h
 }
 
-// collectStart is when the collection that ended with end began: its own
-// start line (a re-collect asked for by an event logs one), unless another
-// collection of the host ended in between; else its end minus its
-// duration (one a tick started logs no start).
-func collectStart(log []logRecord, host string, end logRecord) time.Time {
-	began := end.Time.Add(-time.Duration(end.Took))
-	var start time.Time
+// collectStart is when the daemon began to re-collect the host for the
+// event: the first start line after it (collections asked for by an
+// event log one), else, for a collection a tick started, its end minus its
+// duration. When that re-collect missed the change and a later poll saw
+// it, the hop from start to end says so.
+func collectStart(log []logRecord, host string, received time.Time, end logRecord) time.Time {
 	for _, r := range log {
-		if r.Host != host || r.Time.After(began) {
-			continue
-		}
-		switch {
-		case r.Hop == hopCollectStart:
-			start = r.Time
-		case r.Hop == hopCollectEnd && !r.Full && r.Time != end.Time:
-			start = time.Time{} // that start was another collection's
+		if r.Hop == hopCollectStart && r.Host == host && !r.Time.Before(received) && !r.Time.After(end.Time) {
+			return r.Time
 		}
 	}
-	if start.IsZero() {
-		return began
-	}
-	return start
+	return end.Time.Add(-time.Duration(end.Took))
 }
