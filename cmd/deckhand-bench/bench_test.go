@@ -61,7 +61,7 @@ func TestMeasureMonitorTiny(t *testing.T) {
 		t.Errorf("events streams opened on %d hosts, %d missing; want 3 and 0", len(got.EventsOpen), got.EventsMissing)
 	}
 	m := got.Mem
-	if m.SteadyHWMKB <= 0 || m.RSSKB <= 0 || m.StartFileKB <= 0 || m.ConnKB() <= 0 || m.RestKB() <= 0 {
+	if m.SteadyHWMKB <= 0 || m.ColdHWMKB <= 0 || m.RSSKB <= 0 || m.ConnKB() <= 0 || m.RestKB() <= 0 {
 		t.Errorf("memory not read: %+v (connections %d kB, rest %d kB)", m, m.ConnKB(), m.RestKB())
 	}
 

@@ -78,6 +78,7 @@ type monitorRun struct {
 // collections of every host started by the same tick of their pollers.
 type monitorFigures struct {
 	Cold          time.Duration   // start → every healthy host's first collection evaluated
+	ColdEach      []time.Duration // start → each healthy host's first collection evaluated
 	FullDone      time.Duration   // start → every healthy host's first full collection ended
 	FullTook      []time.Duration // per healthy host: that full collection alone
 	Rounds        []time.Duration // steady rounds: first start → last collection's end
@@ -97,7 +98,7 @@ type monitorFigures struct {
 
 // memFigures are this process's memory, in kB.
 type memFigures struct {
-	StartRSSKB, StartFileKB int64 // before the first host: the binary and its start-up
+	StartRSSKB, StartFileKB int64 // before the first host: the binary and its start-up (set by the caller)
 	ColdHWMKB               int64 // peak RSS up to the end of the first full collections
 	SteadyHWMKB             int64 // peak RSS over the steady rounds, from the steady level
 	RSSKB                   int64 // after them
@@ -168,7 +169,12 @@ func measureMonitor(ctx context.Context, m fleet.Manifest, hosts []fleet.Host, p
 	if err != nil {
 		return f, err
 	}
-	f.Mem.StartRSSKB, _, f.Mem.StartFileKB = procMemory()
+	if p.memory {
+		// The runs before this one are neither its memory nor its peak.
+		runtime.GC()
+		debug.FreeOSMemory()
+		resetPeakRSS()
+	}
 
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -213,14 +219,13 @@ func measureMonitor(ctx context.Context, m fleet.Manifest, hosts []fleet.Host, p
 	if err != nil {
 		return f, err
 	}
-	var coldEnd time.Time
 	for _, h := range healthy {
 		if !first[h].ok {
 			return f, fmt.Errorf("monitor: healthy host %s failed its first collection", h)
 		}
-		coldEnd = later(coldEnd, first[h].done)
+		f.ColdEach = append(f.ColdEach, first[h].done.Sub(t0))
 	}
-	f.Cold = coldEnd.Sub(t0)
+	f.Cold = slices.Max(f.ColdEach)
 	fulls, err := waitAll("first full collection", func(o observed) bool { return o.full && o.ok })
 	if err != nil {
 		return f, err
@@ -229,17 +234,18 @@ func measureMonitor(ctx context.Context, m fleet.Manifest, hosts []fleet.Host, p
 		f.FullDone = max(f.FullDone, fulls[h].end().Sub(t0))
 		f.FullTook = append(f.FullTook, fulls[h].took)
 	}
+	// The first round (every handshake at once) and the full collections
+	// happen once per start: their garbage is collected and, within
+	// minutes, handed back to the OS by the runtime's scavenger. Do both
+	// now, so that the steady peak is what a running monitor sits at (the
+	// cold peak is reported apart), and in every run alike, since the
+	// rounds after it pay for the pages they take back.
 	if p.memory {
-		// The first round (every handshake at once) and the full
-		// collections happen once per start: their garbage is collected
-		// and, within minutes, handed back to the OS by the runtime's
-		// scavenger. Do both now, so that the steady peak is what a running
-		// monitor sits at, and report the cold peak apart.
 		_, f.Mem.ColdHWMKB, _ = procMemory()
-		runtime.GC()
-		debug.FreeOSMemory()
-		resetPeakRSS()
 	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
 
 	// Steady rounds start after the round in progress has ended on every
 	// healthy host, so that no collection is in flight at the baseline.
