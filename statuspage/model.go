@@ -489,8 +489,7 @@ func makeBar(key, label string, buckets packedBuckets, width time.Duration) barV
 func (bv barView) Buckets() template.HTML {
 	var html strings.Builder
 	html.Grow(bv.buckets.len() * 56)
-	for i := range bv.buckets.len() {
-		b := bv.buckets.at(i)
+	bv.buckets.each(func(_ int, b deckhand.UptimeBucket) {
 		w := b.Width
 		if w <= 0 {
 			w = bv.width
@@ -500,7 +499,7 @@ func (bv barView) Buckets() template.HTML {
 		html.WriteString(`" title="`)
 		html.WriteString(htmlEscaper.Replace(bucketTitle(b, w)))
 		html.WriteString(`"></i>`)
-	}
+	})
 	return template.HTML(html.String()) //nolint:gosec // every dynamic part is escaped above
 }
 

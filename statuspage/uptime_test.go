@@ -59,3 +59,22 @@ func TestUptimeSeriesPackingRoundTrips(t *testing.T) {
 		t.Error("empty series has buckets")
 	}
 }
+
+// A bucket costs what it says: no data one byte, up alone one value more,
+// and only a flawed bucket all three values.
+func TestPackingHoldsOnlyWhatBucketsSay(t *testing.T) {
+	start := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	bs := make([]deckhand.UptimeBucket, 90)
+	for i := range bs {
+		bs[i] = deckhand.UptimeBucket{Start: start.Add(time.Duration(i) * 24 * time.Hour), Width: 24 * time.Hour}
+	}
+	bs[88].Up = 23 * time.Hour
+	bs[89].Up, bs[89].Down = 2*time.Hour, time.Minute
+	p := pack(bs)
+	if len(p.kinds) != 90 || len(p.vals) != 4 {
+		t.Errorf("90 buckets, 88 empty, one up, one with downtime: %d kinds, %d values; want 90 and 4", len(p.kinds), len(p.vals))
+	}
+	if b := p.tail(1).at(0); b.Up != 2*time.Hour || b.Down != time.Minute {
+		t.Errorf("last bucket through a tail: %+v", b)
+	}
+}

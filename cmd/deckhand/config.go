@@ -26,22 +26,22 @@ import (
 // resolves secrets and validates, so that every mistake is reported before
 // anything starts.
 type fileConfig struct {
-	Data       string           `toml:"data"`
-	LogLevel   string           `toml:"log_level"`
-	LogFormat  string           `toml:"log_format"`
-	PublicURL  string           `toml:"public_url"`
-	Secret     secret           `toml:"secret"`
-	SecretFile string           `toml:"secret_file"`
+	Data       string `toml:"data"`
+	LogLevel   string `toml:"log_level"`
+	LogFormat  string `toml:"log_format"`
+	PublicURL  string `toml:"public_url"`
+	Secret     secret `toml:"secret"`
+	SecretFile string `toml:"secret_file"`
 	// MemoryLimit is the Go runtime's soft memory limit (see memory.go).
 	MemoryLimit byteSize         `toml:"memory_limit"`
 	Collector   collectorSection `toml:"collector"`
-	Hosts      []hostSection    `toml:"hosts"`
-	Alerts     alertsSection    `toml:"alerts"`
-	Status     statusSection    `toml:"statuspage"`
-	Commands   commandsSection  `toml:"commands"`
-	Ntfy       ntfySection      `toml:"ntfy"`
-	Discord    discordSection   `toml:"discord"`
-	Telegram   telegramSection  `toml:"telegram"`
+	Hosts       []hostSection    `toml:"hosts"`
+	Alerts      alertsSection    `toml:"alerts"`
+	Status      statusSection    `toml:"statuspage"`
+	Commands    commandsSection  `toml:"commands"`
+	Ntfy        ntfySection      `toml:"ntfy"`
+	Discord     discordSection   `toml:"discord"`
+	Telegram    telegramSection  `toml:"telegram"`
 
 	// secretGenerated is set when no secret was configured and resolve made
 	// a random one for this process.

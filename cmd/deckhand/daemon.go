@@ -189,7 +189,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer d.close()
 	if !*once {
-		applyMemoryLimit(cfg, log)
+		applyMemoryLimit(ctx, cfg, log)
 	}
 	if *once {
 		d.mon.RunOnce(ctx)

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"math"
+	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestByteSize(t *testing.T) {
@@ -31,5 +36,23 @@ func TestMemoryLimitKeyNamesLine(t *testing.T) {
 	_, err = parseConfig("c.toml", []byte("memory_limit = \"80 megs\"\n\n[[hosts]]\nname = \"a\"\ntransport = \"local\"\n"))
 	if err == nil || !strings.Contains(err.Error(), "c.toml:1: memory_limit: \"80 megs\" is not a size") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A default limit below what the fleet keeps live would make the garbage
+// collector run without pause: it grows instead.
+func TestDefaultLimitGrowsWithWhatIsLive(t *testing.T) {
+	t.Cleanup(func() { debug.SetMemoryLimit(math.MaxInt64) })
+	const tiny = 1 << 20 // below any Go program's live heap plus stacks
+	debug.SetMemoryLimit(tiny)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go growLimit(ctx, tiny, 10*time.Millisecond, slog.New(slog.DiscardHandler))
+	deadline := time.Now().Add(10 * time.Second)
+	for debug.SetMemoryLimit(-1) == tiny {
+		if time.Now().After(deadline) {
+			t.Fatal("the default limit stayed below what is live")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
