@@ -130,13 +130,15 @@ func parseOptions(args []string) (options, *fleetServe, error) {
 	if serve.on && serve.dir == "" {
 		return o, nil, usageError{"deckhand-bench: -serve-fleet needs -dir"}
 	}
-	o.cycles, o.interval, o.naiveHosts, o.loadFor = 5, time.Second, 10, 3*time.Second
+	o.cycles, o.interval, o.naiveHosts, o.loadFor = 7, time.Second, 10, 3*time.Second
 	o.storeHosts, o.storeSpan = o.hosts, 12*time.Hour
 	o.trials, o.restarts = *trials, 5
 	o.daemonInterval, o.daemonInventory, o.daemonWindow = 2*time.Second, 10*time.Second, 12*time.Second
 	if o.short {
 		o.daemonInventory, o.daemonWindow = 5*time.Second, 6*time.Second
-		o.cycles, o.naiveHosts, o.loadFor = 3, 4, time.Second
+		// Five rounds at least: one round slowed by the machine is then
+		// a minority of the samples the hung-host ratio takes the median of.
+		o.cycles, o.naiveHosts, o.loadFor = 5, 4, time.Second
 		o.storeHosts, o.storeSpan = max(1, o.hosts/4), 24*time.Hour
 		o.latencySkip = "-short"
 	}
