@@ -77,7 +77,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 			d.hosts = append(d.hosts, h.Name)
 		}
 	}
-	d.coll, err = collector.New(hostCfgs, collector.Options{Logger: log.With("part", "collector"), Concurrency: cfg.Collector.Concurrency})
+	d.coll, err = collector.New(hostCfgs, cfg.collectorOptions(log.With("part", "collector")))
 	if err != nil {
 		d.store.Close()
 		return nil, err
@@ -141,7 +141,7 @@ func (d *daemon) addBots() error {
 		d.senders = append(d.senders, s)
 	}
 	if cfg.Discord.Token.value != "" {
-		b, err := discord.New(cfg.discordConfig(), d.router, discord.Options{Logger: log.With("part", "discord"), HTTPClient: httpClient(), APIBase: cfg.Discord.APIBase})
+		b, err := discord.New(cfg.discordConfig(), d.router, cfg.discordOptions(log.With("part", "discord")))
 		if err != nil {
 			return err
 		}
