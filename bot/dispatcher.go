@@ -315,7 +315,7 @@ func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Dura
 			log.Error("recording a delivered notification, will retry", "err", err)
 			return w.d.opts.Poll, true
 		}
-		log.Debug("notification delivered", "ref", ref)
+		log.Debug("notification delivered", "ref", ref, "hop", "delivered")
 		return 0, false
 	}
 	if ctx.Err() != nil && sctx.Err() != nil {

@@ -264,6 +264,9 @@ func (m *Monitor) collect(ctx context.Context, h *hostState, full bool) {
 	if ctx.Err() != nil {
 		return
 	}
+	if m.onCol != nil {
+		defer m.onCol(s)
+	}
 	if !m.record(ctx, h, s) {
 		return
 	}

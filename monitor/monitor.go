@@ -100,6 +100,12 @@ type Deps struct {
 	Kicker    Kicker
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// OnCollect, when set, is called from the host's worker with the
+	// snapshot of each poll and full collection (not the quick one after an
+	// event) once the loop is done with it: recorded and evaluated, or
+	// found unchanged, or dropped as older than the one recorded.
+	// cmd/deckhand-bench times the loop with it. It must return quickly.
+	OnCollect func(deckhand.Snapshot)
 }
 
 // Monitor is the running loop. Build it with New, run it with Run.
@@ -114,6 +120,7 @@ type Monitor struct {
 	kick  Kicker
 	log   *slog.Logger
 	now   func() time.Time
+	onCol func(deckhand.Snapshot)
 
 	hosts  map[string]*hostState
 	order  []string
@@ -145,7 +152,7 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 	cfg = cfg.withDefaults()
 	m := &Monitor{
 		cfg: cfg, st: deps.Store, coll: deps.Collector, eng: deps.Engine, actor: deps.Actor,
-		page: deps.Page, met: deps.Metrics, kick: deps.Kicker, log: deps.Logger, now: deps.Now,
+		page: deps.Page, met: deps.Metrics, kick: deps.Kicker, log: deps.Logger, now: deps.Now, onCol: deps.OnCollect,
 		hosts: map[string]*hostState{}, wake: make(chan time.Time, 1),
 		pageDirty: make(chan struct{}, 1), started: make(chan struct{}), firstPass: make(chan struct{}),
 	}

@@ -1,7 +1,6 @@
 package statuspage
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -120,20 +119,5 @@ func benchServe(b *testing.B, path string, body func(*snapshot) []byte) {
 	if perOp["fileserver"] > 0 {
 		b.Logf("%s: %d bytes; deckhand %v/req, http.FileServer %v/req, ratio %.2f (deckhand/baseline)",
 			path, len(content), perOp["deckhand"], perOp["fileserver"], float64(perOp["deckhand"])/float64(perOp["fileserver"]))
-	}
-}
-
-func TestLoadTest(t *testing.T) {
-	p := newTestPage(t, fixtureConfig)
-	p.Update(fixtureView())
-	srv := httptest.NewServer(p.Handler())
-	t.Cleanup(srv.Close)
-	rps, p99 := LoadTest(context.Background(), srv.URL+"/api/status.json", 2, 200*time.Millisecond)
-	if rps <= 0 || p99 <= 0 {
-		t.Fatalf("LoadTest against a working server: rps %v, p99 %v", rps, p99)
-	}
-	rps, _ = LoadTest(context.Background(), srv.URL+"/nope", 2, 100*time.Millisecond)
-	if rps != 0 {
-		t.Fatalf("LoadTest counted %v rps of 404s", rps)
 	}
 }

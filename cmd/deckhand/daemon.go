@@ -53,7 +53,7 @@ type daemon struct {
 	ln net.Listener
 	// started is closed once every host was collected once (successfully
 	// or not) and the workers are running. Nothing in deckhand waits for
-	// it: tests and the bench do.
+	// it: the tests do.
 	started chan struct{}
 }
 

@@ -48,7 +48,6 @@ commands:
   check-config  validate a config file and print what it would watch
   exec          run a chat command from the terminal as admin: deckhand exec -- /restart nas jellyfin
   healthcheck   exit 0 when the running daemon answers /healthz (for Docker HEALTHCHECK)
-  bench         measure collection, detection and status page figures on a simulated fleet
   version       print the version
 
 Every command takes --config FILE (default $DECKHAND_CONFIG, else the embedded default).`
@@ -68,8 +67,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdExec(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, stdout)
-	case "bench":
-		return cmdBench(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "deckhand", version)
 		return nil

@@ -1,10 +1,10 @@
 // Package fleet owns deckhand's simulated fleet: many in-process SSH hosts
 // (collectortest servers in front of fake Docker engines) with injected
-// round-trip time, jitter and failures, the files a collector needs to reach
+// round-trip time, jitter, failures and hung hosts, the files a collector needs to reach
 // them (client key, known_hosts), a manifest so that a parent process can
 // collect from a fleet served by a child process, and the naive baseline
-// collector (a new SSH connection per docker command) that `deckhand bench`
-// compares deckhand's collector with.
+// collector (a new SSH connection per docker command) that cmd/deckhand-bench
+// compares deckhand's with.
 package fleet
 
 import (
@@ -39,14 +39,24 @@ type Config struct {
 	// them with the Docker daemon down (SSH works, docker exits 1), half
 	// refusing the SSH login.
 	FailRate float64
-	Version  string // fake docker version profile, "28.2" by default
+	// Hang adds that many hosts after the others that accept the SSH
+	// login and never answer a command (FaultHang).
+	Hang    int
+	Version string // fake docker version profile, "28.2" by default
 }
+
+// Fault names in Host.Fault.
+const (
+	FaultDaemonDown = "daemon_down"
+	FaultAuth       = "auth"
+	FaultHang       = "hang"
+)
 
 // Host is one simulated host.
 type Host struct {
 	Name string `json:"name"`
 	Addr string `json:"addr"`
-	// Fault is "" for a healthy host, else "daemon_down" or "auth".
+	// Fault is "" for a healthy host, else one of the Fault constants.
 	Fault string `json:"fault,omitempty"`
 }
 
@@ -76,8 +86,8 @@ func failing(i int, r float64) bool {
 // Start starts cfg.Hosts servers on loopback ports and writes the client
 // key and known_hosts into dir. Close stops them.
 func Start(cfg Config, dir string) (*Fleet, error) {
-	if cfg.Hosts < 1 || cfg.Containers < 0 {
-		return nil, fmt.Errorf("fleet: %d hosts, %d containers: %w", cfg.Hosts, cfg.Containers, deckhand.ErrInvalidInput)
+	if cfg.Hosts < 1 || cfg.Containers < 0 || cfg.Hang < 0 {
+		return nil, fmt.Errorf("fleet: %d hosts, %d containers, %d hung: %w", cfg.Hosts, cfg.Containers, cfg.Hang, deckhand.ErrInvalidInput)
 	}
 	if cfg.Version == "" {
 		cfg.Version = "28.2"
@@ -90,17 +100,21 @@ func Start(cfg Config, dir string) (*Fleet, error) {
 	f := &Fleet{Manifest: Manifest{KeyFile: keyFile, KnownHosts: filepath.Join(dir, "known_hosts")}}
 	var known strings.Builder
 	failed := 0
-	for i := range cfg.Hosts {
+	for i := range cfg.Hosts + cfg.Hang {
 		e := collectortest.NewEngine(cfg.Version)
 		for j := range cfg.Containers {
 			e.AddContainer(container(i, j))
 		}
 		h := Host{Name: fmt.Sprintf("host-%03d", i)}
-		if failing(i, cfg.FailRate) {
-			h.Fault = "daemon_down"
+		switch {
+		case i >= cfg.Hosts:
+			h.Fault = FaultHang
+			e.SetFault(collectortest.FaultHang)
+		case failing(i, cfg.FailRate):
+			h.Fault = FaultDaemonDown
 			e.SetFault(collectortest.FaultDaemonDown)
 			if failed%2 == 1 {
-				h.Fault = "auth"
+				h.Fault = FaultAuth
 				e.SetFault(collectortest.FaultAuth)
 			}
 			failed++
@@ -182,6 +196,16 @@ func (f *Fleet) ServerSessions() (n int64) {
 		n += s.Sessions()
 	}
 	return n
+}
+
+// EventsStreams is the number of `docker events` streams open on each
+// host, in Hosts order.
+func (f *Fleet) EventsStreams() []int {
+	out := make([]int, len(f.servers))
+	for i, s := range f.servers {
+		out[i] = s.Engine().Subscribers()
+	}
+	return out
 }
 
 // HostConfigs is the collector configuration for the manifest's hosts.

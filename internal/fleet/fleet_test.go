@@ -3,6 +3,7 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -109,5 +110,43 @@ func TestManifestRoundTrip(t *testing.T) {
 	}
 	if _, err := ReadManifest([]byte(`{"hosts":[]}`)); err == nil {
 		t.Fatal("an empty manifest was accepted")
+	}
+}
+
+// TestHungHostAnswersNothing: the hosts of Config.Hang come after the
+// others; they accept the login and never answer a command, and their
+// events stream, like every host's, is counted as open while it lasts.
+func TestHungHostAnswersNothing(t *testing.T) {
+	f := start(t, Config{Hosts: 2, Containers: 1, Hang: 1})
+	if len(f.Hosts) != 3 || f.Hosts[2].Fault != FaultHang || f.Hosts[0].Fault != "" || f.Hosts[1].Fault != "" {
+		t.Fatalf("hosts %+v, want two healthy ones then one hung", f.Hosts)
+	}
+	hosts := f.HostConfigs()
+	for i := range hosts {
+		hosts[i].CommandTimeout = 300 * time.Millisecond
+	}
+	c, err := collector.New(hosts, collector.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if s := c.Collect(ctx, f.Hosts[2].Name, false); !errors.Is(s.Err, deckhand.ErrTimeout) {
+		t.Errorf("hung host: %v, want a timeout", s.Err)
+	}
+	if s := c.Collect(ctx, f.Hosts[0].Name, false); s.Err != nil {
+		t.Errorf("healthy host: %v", s.Err)
+	}
+	if got := f.EventsStreams(); len(got) != 3 || got[0]+got[1]+got[2] != 0 {
+		t.Fatalf("events streams before any opened: %v", got)
+	}
+	go func() { _ = c.Events(ctx, f.Hosts[1].Name, func(collector.Event) {}) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for f.EventsStreams()[1] != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("events streams %v, want host 1's open", f.EventsStreams())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

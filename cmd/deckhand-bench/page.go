@@ -53,7 +53,7 @@ func benchView(now time.Time, hosts, perHost int) statuspage.View {
 
 // benchPage serves a 200 × 40 page and, in the same run, a plain file server
 // with the same bytes, and load-tests both with 64 connections.
-func benchPage(ctx context.Context, o benchOptions, rep *benchReport) error {
+func benchPage(ctx context.Context, o options, rep *benchReport, _ io.Writer) error {
 	const sec, conns, hosts, perHost = "status page", 64, 200, 40
 	p, err := statuspage.New(statuspage.Config{Title: "Bench"}, nil)
 	if err != nil {
@@ -118,8 +118,8 @@ func (l loadPair) run(ctx context.Context, label, url string, header http.Header
 	if err := os.WriteFile(filepath.Join(l.dir, file), body, 0o644); err != nil {
 		return err
 	}
-	baseRPS, baseP99 := statuspage.LoadTest(ctx, l.static+"/"+file, l.conns, l.d)
-	rps, p99 := statuspage.LoadTestHeader(ctx, url, header, l.conns, l.d)
+	baseRPS, baseP99 := loadTest(ctx, l.static+"/"+file, nil, l.conns, l.d)
+	rps, p99 := loadTest(ctx, url, header, l.conns, l.d)
 	if baseRPS == 0 || rps == 0 {
 		return fmt.Errorf("%s: no successful request (deckhand %.0f/s, static %.0f/s)", label, rps, baseRPS)
 	}

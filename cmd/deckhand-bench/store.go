@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -20,7 +21,7 @@ import (
 // closed, two notices delivered to one platform) and twenty audit entries a
 // day. It reports the size, what Prune removes, and how long the status
 // page takes to refresh from that database.
-func benchStorage(ctx context.Context, o benchOptions, rep *benchReport) error {
+func benchStorage(ctx context.Context, o options, rep *benchReport, _ io.Writer) error {
 	const sec, days = "storage", 30
 	dir, err := os.MkdirTemp("", "deckhand-bench-store-")
 	if err != nil {

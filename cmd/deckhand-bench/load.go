@@ -1,4 +1,4 @@
-package statuspage
+package main
 
 import (
 	"context"
@@ -9,19 +9,15 @@ import (
 	"time"
 )
 
-// LoadTest fetches url with conns concurrent keep-alive connections for d
-// (or until ctx ends) and reports successful requests per second and the
-// 99th percentile latency. Failed requests and non-200 answers are not
-// counted, so a broken target shows as a low rate. Compression is off so
-// that the figures compare servers, not gzip.
-func LoadTest(ctx context.Context, url string, conns int, d time.Duration) (rps float64, p99 time.Duration) {
-	return LoadTestHeader(ctx, url, nil, conns, d)
-}
-
-// LoadTestHeader is LoadTest with extra request headers, e.g.
-// "Accept-Encoding: gzip" to measure what a browser receives. The body is
-// read as it arrives (not decompressed).
-func LoadTestHeader(ctx context.Context, url string, header http.Header, conns int, d time.Duration) (rps float64, p99 time.Duration) {
+// loadTest fetches url with header (nil for none) over conns concurrent
+// keep-alive connections for d (or until ctx ends) and reports successful
+// requests per second and the 99th percentile latency. Failed requests and
+// non-200 answers are not counted, so a broken target shows as a low rate.
+// The client asks for no compression of its own and reads bodies as they
+// arrive (a gzip body stays compressed), so that the figures compare
+// servers, not gzip; "Accept-Encoding: gzip" in header measures what a
+// browser receives.
+func loadTest(ctx context.Context, url string, header http.Header, conns int, d time.Duration) (rps float64, p99 time.Duration) {
 	if conns < 1 {
 		conns = 1
 	}
