@@ -13,7 +13,10 @@ import (
 
 // pageEvery bounds page rebuilds: a rebuild reads every container and
 // renders the whole page, so bursts of events across hosts are coalesced.
-const pageEvery = 250 * time.Millisecond
+const (
+	pageEvery      = 250 * time.Millisecond
+	startPageEvery = time.Second
+)
 
 // pageChanged asks for a page rebuild; it never blocks.
 func (m *Monitor) pageChanged() {
@@ -32,10 +35,19 @@ func (m *Monitor) pageWorker(ctx context.Context) {
 		case <-m.pageDirty:
 		}
 		m.refreshPage(ctx, false)
+		every := pageEvery
+		select {
+		case <-m.firstPass:
+		default:
+			// Until every host was collected once, each first collection
+			// is news: a rebuild per 250 ms of the whole page, old and new
+			// alive at once, was the daemon's peak of memory at start.
+			every = startPageEvery
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(pageEvery):
+		case <-time.After(every):
 		}
 	}
 }

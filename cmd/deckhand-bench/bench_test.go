@@ -208,6 +208,21 @@ func TestHopsOf(t *testing.T) {
 	if h := hopsOf(recs, "bench", hopTimes{name: "app", die: die}); ms(h.collectStart) != 13 || ms(h.collectEnd) != 40 {
 		t.Errorf("re-collect %d → seen %d ms, want 13 → 40", ms(h.collectStart), ms(h.collectEnd))
 	}
+	// Down on its die event (no restart policy): recorded at once, before
+	// any re-collect ends.
+	log = strings.Join([]string{
+		line(2, "docker event", `"host":"bench","container":"app","action":"die","hop":"event_received"`),
+		line(3, "down on its die event", `"host":"bench","container":"app","exit":137,"hop":"die_applied"`),
+		line(4, "alert", `"kind":"opened","host":"bench","container":"app","hop":"alert_stored"`),
+		line(5, "re-collect", `"host":"bench","hop":"collect_start"`),
+		line(70, "collected", `"host":"bench","full":false,"took":6000000,"hop":"collect_end"`),
+	}, "\n")
+	if recs, err = readLog(strings.NewReader(log)); err != nil {
+		t.Fatal(err)
+	}
+	if h := hopsOf(recs, "bench", hopTimes{name: "app", die: die}); ms(h.collectStart) != 2 || ms(h.collectEnd) != 3 || ms(h.stored) != 4 {
+		t.Errorf("down on the event: %d → %d → stored %d ms, want 2 → 3 → 4", ms(h.collectStart), ms(h.collectEnd), ms(h.stored))
+	}
 	if h := hopsOf(recs, "bench", hopTimes{name: "gone", die: die}); !h.received.IsZero() || !h.stored.IsZero() {
 		t.Errorf("a container absent from the log has hops: %+v", h)
 	}

@@ -27,6 +27,7 @@ const (
 	hopEventReceived = "event_received"
 	hopCollectStart  = "collect_start"
 	hopCollectEnd    = "collect_end"
+	hopDieApplied    = "die_applied" // a container no restart policy brings back, down on its die event
 	hopAlertStored   = "alert_stored"
 	hopDelivered     = "delivered"
 )
@@ -85,20 +86,34 @@ func hopsOf(log []logRecord, host string, h hopTimes) hopTimes {
 	if h.stored.IsZero() {
 		return h
 	}
-	var end logRecord
-	for _, r := range log {
-		if r.Hop == hopCollectEnd && r.Host == host && !r.Time.Before(h.received) && !r.Time.After(h.stored) {
-			end = r
-		}
-	}
-	if !end.Time.IsZero() {
-		h.collectEnd = end.Time
-		h.collectStart = collectStart(log, host, h.received, end)
+	if at := first(h.received, func(r logRecord) bool {
+		return r.Hop == hopDieApplied && r.Container == name
+	}); !at.IsZero() && !at.After(h.stored) {
+		// Down on the event itself: recording it is the one step between.
+		h.collectStart, h.collectEnd = h.received, at
+	} else {
+		h.collectStart, h.collectEnd = collectHops(log, host, h.received, h.stored)
 	}
 	h.delivered = first(h.stored, func(r logRecord) bool {
 		return r.Hop == hopDelivered && r.Container == name && r.Kind == "opened"
 	})
 	return h
+}
+
+// collectHops are the start and end of the re-collect of host that
+// recorded what an alert stored at stored says: the last one to end
+// between the event and the alert.
+func collectHops(log []logRecord, host string, received, stored time.Time) (start, end time.Time) {
+	var last logRecord
+	for _, r := range log {
+		if r.Hop == hopCollectEnd && r.Host == host && !r.Time.Before(received) && !r.Time.After(stored) {
+			last = r
+		}
+	}
+	if last.Time.IsZero() {
+		return time.Time{}, time.Time{}
+	}
+	return collectStart(log, host, received, last), last.Time
 }
 
 // collectStart is when the daemon began to re-collect the host for the

@@ -23,10 +23,10 @@ import (
 const defaultMemoryLimit = 80 << 20
 
 // A limit close to what is live makes the garbage collector run without
-// pause (up to half the CPU). Past limitRoom of the limit live, the
-// default limit grows to limitGrowth times what is live: a fleet larger
-// than the default was sized for costs memory, never a stalled daemon. A
-// limit set in the config or GOMEMLIMIT is the owner's and stays.
+// pause (up to half the CPU). Past limitRoom of the default live, the
+// limit is limitGrowth times what is live: a fleet larger than the default
+// was sized for costs memory, never a stalled daemon. A limit set in the
+// config or GOMEMLIMIT is the owner's and stays.
 const (
 	limitRoom   = 0.7
 	limitGrowth = 1.6
@@ -86,7 +86,8 @@ func applyMemoryLimit(ctx context.Context, cfg *fileConfig, log *slog.Logger) {
 }
 
 // growLimit raises the default limit when what is live nears it.
-func growLimit(ctx context.Context, limit int64, every time.Duration, log *slog.Logger) {
+func growLimit(ctx context.Context, base int64, every time.Duration, log *slog.Logger) {
+	limit := base
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -98,11 +99,24 @@ func growLimit(ctx context.Context, limit int64, every time.Duration, log *slog.
 		}
 		metrics.Read(sample)
 		live := int64(sample[0].Value.Uint64() + sample[1].Value.Uint64())
-		if float64(live) <= limitRoom*float64(limit) {
+		next := limitFor(live, base)
+		if next == limit {
 			continue
 		}
-		limit = int64(limitGrowth * float64(live))
+		if next > limit {
+			log.Info("memory limit raised: the fleet needs more than the default; set memory_limit to choose", "live_bytes", live, "limit_bytes", next)
+		}
+		limit = next
 		debug.SetMemoryLimit(limit)
-		log.Info("memory limit raised: the fleet needs more than the default; set memory_limit to choose", "live_bytes", live, "limit_bytes", limit)
 	}
+}
+
+// limitFor is the default limit for what is live: the base, or room above
+// what is live once that nears the base. It comes back down when what was
+// live at start (every host's first collection at once) is gone.
+func limitFor(live, base int64) int64 {
+	if float64(live) <= limitRoom*float64(base) {
+		return base
+	}
+	return int64(limitGrowth * float64(live))
 }

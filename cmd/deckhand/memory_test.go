@@ -56,3 +56,14 @@ func TestDefaultLimitGrowsWithWhatIsLive(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestLimitForComesBackDown(t *testing.T) {
+	const base = 80 << 20
+	for _, tc := range []struct{ live, want int64 }{
+		{10 << 20, base}, {56 << 20, base}, {70 << 20, int64(1.6 * (70 << 20))}, {40 << 20, base},
+	} {
+		if got := limitFor(tc.live, base); got != tc.want {
+			t.Errorf("live %d MiB: limit %d, want %d", tc.live>>20, got, tc.want)
+		}
+	}
+}
