@@ -6,12 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -247,20 +244,5 @@ func newHostKey(t *testing.T, path string) {
 // result.
 func collects(t *testing.T, addr, host string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatalf("metrics: %v", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	total := 0.0
-	for _, line := range strings.Split(string(body), "\n") {
-		if !strings.HasPrefix(line, "deckhand_collects_total{") || !strings.Contains(line, `host="`+host+`"`) {
-			continue
-		}
-		if f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64); err == nil {
-			total += f
-		}
-	}
-	return total
+	return metricSum(t, addr, "deckhand_collects_total", `host="`+host+`"`)
 }

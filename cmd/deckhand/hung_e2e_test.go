@@ -62,7 +62,7 @@ func TestE2EHungHostBlindsNothing(t *testing.T) {
 	})
 	stillHung("local collected")
 	eventually(t, "deckhand_hosts_up counting the local host", func() (bool, string) {
-		v := metricValue(t, env.addr, "deckhand_hosts_up")
+		v := metricSum(t, env.addr, "deckhand_hosts_up", "")
 		return v >= 1, strconv.FormatFloat(v, 'f', -1, 64)
 	})
 	dockertest.Kill(t, c.Name)
@@ -86,8 +86,9 @@ func TestE2EHungHostBlindsNothing(t *testing.T) {
 	}
 }
 
-// metricValue reads one unlabelled gauge from /metrics (-1 when absent).
-func metricValue(t *testing.T, addr, name string) float64 {
+// metricSum adds up the samples of one metric in /metrics whose labels
+// contain match ("" for all; -1 when there is none).
+func metricSum(t *testing.T, addr, name, match string) float64 {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
@@ -95,13 +96,18 @@ func metricValue(t *testing.T, addr, name string) float64 {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	total, found := 0.0, false
 	for _, line := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err == nil {
-				return f
-			}
+		series, value, ok := strings.Cut(line, " ")
+		if !ok || (series != name && !strings.HasPrefix(series, name+"{")) || !strings.Contains(series, match) {
+			continue
+		}
+		if f, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+			total, found = total+f, true
 		}
 	}
-	return -1
+	if !found {
+		return -1
+	}
+	return total
 }
