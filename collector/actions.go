@@ -28,7 +28,6 @@ var (
 const (
 	logsMaxBytes    = 256 << 10
 	redeployTimeout = 10 * time.Minute
-	redacted        = "<redacted>"
 )
 
 // validRef checks a container reference the caller already resolved
@@ -209,11 +208,8 @@ func (c *Collector) Logs(ctx context.Context, host, container string, tail int) 
 	return string(res.Stdout), nil
 }
 
-var reSecretKey = regexp.MustCompile(`(?i)PASSWORD|SECRET|TOKEN|KEY|PASS|CREDENTIAL`)
-
-// Inspect returns `docker inspect` of one container with every environment
-// value and every value under a key that looks secret replaced by
-// "<redacted>".
+// Inspect returns `docker inspect` of one container as
+// deckhand.RedactInspect shows it: no secret leaves the collector.
 func (c *Collector) Inspect(ctx context.Context, host, container string) (map[string]any, error) {
 	h, err := c.host(host)
 	if err != nil {
@@ -233,62 +229,7 @@ func (c *Collector) Inspect(ctx context.Context, host, container string) (map[st
 	if len(arr) == 0 {
 		return nil, fmt.Errorf("docker inspect on %s: %s: %w", host, container, deckhand.ErrNotFound)
 	}
-	return Redact(arr[0]), nil
-}
-
-// Redact replaces secrets in an inspect document in place and returns it:
-// all Config.Env values (keeping the names), and the value of any key that
-// looks secret at any depth.
-func Redact(doc map[string]any) map[string]any {
-	redactWalk(doc)
-	if cfg, ok := doc["Config"].(map[string]any); ok {
-		if env, ok := cfg["Env"].([]any); ok {
-			for i, e := range env {
-				s, _ := e.(string)
-				k, _, _ := strings.Cut(s, "=")
-				env[i] = k + "=" + redacted
-			}
-		}
-	}
-	return doc
-}
-
-func redactWalk(v any) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, val := range t {
-			if reSecretKey.MatchString(k) {
-				switch val.(type) {
-				case map[string]any, []any:
-					redactWalk(val)
-					if isEmptyContainer(val) {
-						continue
-					}
-					t[k] = redacted
-				default:
-					if val != nil && val != "" {
-						t[k] = redacted
-					}
-				}
-				continue
-			}
-			redactWalk(val)
-		}
-	case []any:
-		for _, e := range t {
-			redactWalk(e)
-		}
-	}
-}
-
-func isEmptyContainer(v any) bool {
-	switch t := v.(type) {
-	case map[string]any:
-		return len(t) == 0
-	case []any:
-		return len(t) == 0
-	}
-	return false
+	return deckhand.RedactInspect(arr[0]), nil
 }
 
 // Stats returns one `docker stats --no-stream` sample of the running

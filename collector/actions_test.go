@@ -181,29 +181,6 @@ func TestLogsInspectStats(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	doc := map[string]any{
-		"Config": map[string]any{
-			"Env":    []any{"PATH=/bin", "TZ=Europe/Paris", "weird"},
-			"Labels": map[string]any{"com.example.api_token": "abc", "homelab.monitor": "true", "db.password": ""},
-		},
-		"HostConfig":  map[string]any{"SecretKeys": map[string]any{"a": "b"}, "Binds": []any{"/x:/y"}},
-		"PassThrough": 7.0,
-	}
-	Redact(doc)
-	cfg := doc["Config"].(map[string]any)
-	if env := cfg["Env"].([]any); env[0] != "PATH=<redacted>" || env[2] != "weird=<redacted>" {
-		t.Errorf("env %v", env)
-	}
-	labels := cfg["Labels"].(map[string]any)
-	if labels["com.example.api_token"] != redacted || labels["homelab.monitor"] != "true" {
-		t.Errorf("labels %v", labels)
-	}
-	if doc["HostConfig"].(map[string]any)["SecretKeys"] != redacted || doc["PassThrough"] != redacted {
-		t.Errorf("doc %v", doc)
-	}
-}
-
 func TestEvents(t *testing.T) {
 	for _, v := range collectortest.Versions() {
 		t.Run(v, func(t *testing.T) {

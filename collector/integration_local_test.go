@@ -2,6 +2,7 @@ package collector_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"strings"
@@ -127,5 +128,45 @@ func TestIntegrationLabelsNarrowTheHost(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("no event for the labelled container")
 		}
+	}
+}
+
+// TestIntegrationInspectRedacts inspects a real container that carries
+// secrets on its command line, in its environment and in a foreign label:
+// none reaches the caller, whatever role it serves.
+func TestIntegrationInspectRedacts(t *testing.T) {
+	dockertest.Require(t)
+	ctr := dockertest.Run(t, "inspect-secrets", dockertest.RunOptions{
+		CreateOnly:    true,
+		NoHealthcheck: true,
+		Args:          []string{"serve", "--db-password=hunter2", "-p", "s3cret1", "KEY=v4lue"},
+		Env:           map[string]string{"API_KEY": "s3cret2"},
+		Labels: map[string]string{
+			"token":                      "s3cret3",
+			deckhand.LabelMonitor:        "true",
+			deckhand.LabelComposeProject: "dhit",
+		},
+	})
+	const host = "local"
+	c := newCollector(t, collector.HostConfig{Name: host, Transport: collector.TransportLocal})
+	doc, err := c.Inspect(context.Background(), host, ctr.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(doc)
+	for _, leak := range []string{"hunter2", "s3cret", "v4lue"} {
+		if strings.Contains(string(out), leak) {
+			t.Errorf("inspect leaks %q", leak)
+		}
+	}
+	labels := doc["Config"].(map[string]any)["Labels"].(map[string]any)
+	if labels[deckhand.LabelMonitor] != "true" || labels[deckhand.LabelComposeProject] != "dhit" {
+		t.Errorf("deckhand's and compose's labels hidden: %v", labels)
+	}
+	if labels["token"] != deckhand.Redacted || labels[dockertest.OwnerLabel] != deckhand.Redacted {
+		t.Errorf("foreign labels shown: %v", labels)
+	}
+	if args := doc["Args"].([]any); len(args) != 5 || args[0] != "serve" || args[1] != "--db-password=<redacted>" {
+		t.Errorf("args %v", args)
 	}
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -90,62 +89,3 @@ func bound(r Reply) Reply {
 	return r
 }
 
-// secretKey matches keys whose values are likely secrets.
-var secretKey = regexp.MustCompile(`(?i)pass|secret|token|key|credential|auth|private|cert|salt|cookie|session|dsn|conn`)
-
-const redacted = "<redacted>"
-
-// redact returns a copy of inspect output with every environment value and
-// every value under a secret-looking key replaced. The collector already
-// redacts; this is the second lock on the same door.
-func redact(v any, underEnv bool) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			switch {
-			case strings.EqualFold(k, "Env"):
-				out[k] = redact(val, true)
-			case secretKey.MatchString(k):
-				out[k] = redacted
-			default:
-				out[k] = redact(val, underEnv)
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, val := range x {
-			out[i] = redact(val, underEnv)
-		}
-		return out
-	case []string:
-		out := make([]any, len(x))
-		for i, val := range x {
-			out[i] = redact(val, underEnv)
-		}
-		return out
-	case string:
-		if underEnv {
-			if k, _, ok := strings.Cut(x, "="); ok {
-				return k + "=" + redacted
-			}
-			return redacted
-		}
-		return x
-	case nil, bool, float64, float32, int, int64, int32, uint64, uint32:
-		if underEnv && x != nil {
-			return redacted
-		}
-		return x
-	case map[string]string:
-		m := make(map[string]any, len(x))
-		for k, val := range x {
-			m[k] = val
-		}
-		return redact(m, underEnv)
-	default:
-		// Unknown shapes cannot be inspected safely; say so rather than leak.
-		return redacted
-	}
-}

@@ -651,10 +651,11 @@ func TestInspectRedaction(t *testing.T) {
 	f.env.Docker.InspectData = map[string]any{
 		"Id":   strings.Repeat("a", 64),
 		"Name": "/jellyfin",
+		"Args": []any{"--db-password=argleak", "-p", "shortleak"},
 		"Config": map[string]any{
 			"Env":    []any{"DB_PASSWORD=hunter2", "TZ=Europe/Paris", "NOEQUALS"},
 			"Image":  "jellyfin/jellyfin",
-			"Labels": map[string]any{"traefik.http.middlewares.auth.basicauth.users": "admin:$apr1$leak", "com.docker.compose.project": "media"},
+			"Labels": map[string]any{"traefik.http.middlewares.auth.basicauth.users": "admin:$apr1$leak", "com.docker.compose.project": "media", "org.example.owner": "labelleak"},
 		},
 		"HostConfig": map[string]any{"ApiToken": "tok-leak", "Nested": []any{map[string]any{"privateKey": "-----BEGIN"}}},
 	}
@@ -664,7 +665,7 @@ func TestInspectRedaction(t *testing.T) {
 	if rep.File != nil {
 		all += string(rep.File.Data)
 	}
-	for _, leak := range []string{"hunter2", "Europe/Paris", "NOEQUALS", "$apr1$leak", "tok-leak", "BEGIN"} {
+	for _, leak := range []string{"hunter2", "Europe/Paris", "NOEQUALS", "$apr1$leak", "tok-leak", "BEGIN", "argleak", "shortleak", "labelleak"} {
 		if strings.Contains(all, leak) {
 			t.Errorf("inspect output leaks %q", leak)
 		}
