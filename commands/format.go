@@ -88,4 +88,3 @@ func bound(r Reply) Reply {
 	}
 	return r
 }
-
