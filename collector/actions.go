@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/deckhand/deckhand"
 )
@@ -120,19 +121,9 @@ func (c *Collector) Redeploy(ctx context.Context, host string, ctr deckhand.Cont
 	if !reComposeName.MatchString(project) || !reComposeName.MatchString(service) {
 		return fmt.Errorf("redeploy %s on %s: compose project %q / service %q: %w", ctr.Name, host, project, service, deckhand.ErrInvalidInput)
 	}
-	var fileArgs []string
-	for _, f := range strings.Split(files, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if !path.IsAbs(f) {
-			f = path.Join(workdir, f)
-		}
-		fileArgs = append(fileArgs, "-f", f)
-	}
-	if len(fileArgs) == 0 {
-		return fmt.Errorf("redeploy %s on %s: no compose files in labels: %w", ctr.Name, host, ErrNotCompose)
+	fileArgs, err := composeFiles(files, workdir)
+	if err != nil {
+		return fmt.Errorf("redeploy %s on %s: %w", ctr.Name, host, err)
 	}
 	base := append([]string{"-p", project}, fileArgs...)
 	argv := h.argv(append(append([]string{"compose"}, base...), "up", "-d", "--pull", "always", "--no-deps", service)...)
@@ -151,26 +142,48 @@ func (c *Collector) Redeploy(ctx context.Context, host string, ctr deckhand.Cont
 		up := append(append([]string{legacy}, base...), "up", "-d", "--no-deps", service)
 		res, err = h.tr.Run(ctx, up, opts)
 		if err := classify("docker-compose up", host, legacy, res, err); err != nil {
-			return composeErr(err, res)
+			return err
 		}
 		c.log.Info("redeployed", "host", host, "project", project, "service", service, "via", "docker-compose")
 		return nil
 	}
 	if err := classify("docker compose up", host, h.cfg.DockerPath, res, err); err != nil {
-		return composeErr(err, res)
+		return err
 	}
 	c.log.Info("redeployed", "host", host, "project", project, "service", service, "via", "docker compose")
 	return nil
 }
 
-// composeErr adds compose's last output line, which names the real cause
-// (a pull error, a bad file), to a generic failure.
-func composeErr(err error, res result) error {
-	lines := strings.Split(strings.TrimSpace(string(res.Stdout)), "\n")
-	if last := firstLine(lines[len(lines)-1]); last != "" && !strings.Contains(err.Error(), last) {
-		return fmt.Errorf("%w (%s)", err, last)
+// composeFiles turns compose's file and directory labels into -f
+// arguments. The labels come from the host: every file must resolve to an
+// absolute path, so that none is read as an option or as "-" (stdin), and
+// a relative one needs an absolute working directory to resolve against.
+func composeFiles(files, workdir string) ([]string, error) {
+	bad := func(what, v string) error {
+		return fmt.Errorf("compose %s label %q is not an absolute path: %w", what, v, deckhand.ErrInvalidInput)
 	}
-	return err
+	if workdir != "" && (!path.IsAbs(workdir) || strings.ContainsFunc(workdir, unicode.IsControl)) {
+		return nil, bad("working_dir", workdir)
+	}
+	var args []string
+	for _, f := range strings.Split(files, ",") {
+		f = strings.TrimSpace(f)
+		switch {
+		case f == "":
+			continue
+		case strings.HasPrefix(f, "-"), strings.ContainsFunc(f, unicode.IsControl):
+			return nil, bad("config_files", f)
+		case !path.IsAbs(f) && workdir == "":
+			return nil, bad("config_files", f)
+		case !path.IsAbs(f):
+			f = path.Join(workdir, f)
+		}
+		args = append(args, "-f", f)
+	}
+	if len(args) == 0 {
+		return nil, fmt.Errorf("no compose files in labels: %w", ErrNotCompose)
+	}
+	return args, nil
 }
 
 // composeMissing recognises a docker CLI without the compose plugin.
@@ -198,10 +211,6 @@ func (c *Collector) Logs(ctx context.Context, host, container string, tail int) 
 	tail = min(max(tail, 1), 1000)
 	argv := h.argv("logs", "--tail", fmt.Sprint(tail), "--timestamps", container)
 	res, err := h.tr.Run(ctx, argv, runOpts{Timeout: h.cfg.CommandTimeout, MaxOut: logsMaxBytes, KeepTail: true, Merge: true})
-	if err == nil && res.ExitCode != 0 {
-		// Merged output: the error message is in stdout.
-		res.Stderr = res.Stdout
-	}
 	if err := classify("docker logs", host, h.cfg.DockerPath, res, err); err != nil {
 		return "", err
 	}

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +239,86 @@ func TestEvents(t *testing.T) {
 				t.Errorf("cancelled stream: %v", err)
 			}
 		})
+	}
+}
+
+// Redeploy merges docker's stderr into its output (compose's progress and
+// its error interleave): docker's own text must still reach the user, and
+// the failure must be classified like any other command's.
+func TestRedeployErrorsSayWhatDockerSaid(t *testing.T) {
+	ctx := context.Background()
+	f := newFleet(t, 1, "28.2", 0)
+	c := f.collector(t, nil)
+	e := f.hosts[0].engine
+	web, _ := e.Container("web")
+	ghost := web
+	ghost.Labels = maps.Clone(web.Labels)
+	ghost.Labels[deckhand.LabelComposeService] = "ghost"
+	for _, tc := range []struct {
+		name  string
+		ctr   deckhand.Container
+		fault collectortest.Fault
+		want  string
+		is    error
+	}{
+		{"pull refused", deckhand.Container{Name: "x", Image: "nope:1"}, collectortest.FaultNone, "pull access denied for nope:1", nil},
+		{"compose refuses", ghost, collectortest.FaultNone, "no such service: ghost", nil},
+		{"daemon down, plain", deckhand.Container{Name: "x", Image: "nope:1"}, collectortest.FaultDaemonDown, "Cannot connect to the Docker daemon", deckhand.ErrDaemonDown},
+		{"daemon down, compose", web, collectortest.FaultDaemonDown, "Cannot connect to the Docker daemon", deckhand.ErrDaemonDown},
+		{"socket refused", web, collectortest.FaultPermissionDenied, "permission denied", deckhand.ErrPermissionDenied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.SetFault(tc.fault)
+			defer e.SetFault(collectortest.FaultNone)
+			err := c.Redeploy(ctx, "h00", tc.ctr)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "no error message") {
+				t.Errorf("err = %v, want docker's %q", err, tc.want)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("err = %v, want %v", err, tc.is)
+			}
+		})
+	}
+}
+
+// Compose's file and directory labels are data from the host: each file
+// must resolve to an absolute path, so that none reaches `docker compose -f`
+// as an option or as "-" (stdin).
+func TestRedeployChecksComposeLabels(t *testing.T) {
+	ctx := context.Background()
+	f := newFleet(t, 1, "29.5", 0)
+	c := f.collector(t, nil)
+	web, _ := f.hosts[0].engine.Container("web")
+	for _, tc := range []struct{ files, workdir string }{
+		{"-", ""},
+		{"--project-directory=/", ""},
+		{"-h", ""},
+		{"compose.yaml", ""},
+		{"compose.yaml", "srv/web"},
+		{"compose.yaml", "-x"},
+		{"/srv/web/compose.yaml,-", "/srv/web"},
+		{"/srv/web/compose\n.yaml", "/srv/web"},
+	} {
+		ctr := web
+		ctr.Labels = maps.Clone(web.Labels)
+		ctr.Labels[deckhand.LabelComposeFiles] = tc.files
+		ctr.Labels[deckhand.LabelComposeWorkDir] = tc.workdir
+		before := len(f.hosts[0].server.Commands())
+		if err := c.Redeploy(ctx, "h00", ctr); !errors.Is(err, deckhand.ErrInvalidInput) {
+			t.Errorf("files %q workdir %q: err = %v, want ErrInvalidInput", tc.files, tc.workdir, err)
+		}
+		if cmds := f.hosts[0].server.Commands(); len(cmds) != before {
+			t.Errorf("files %q workdir %q: sent %q", tc.files, tc.workdir, cmds[before:])
+		}
+	}
+	ctr := web
+	ctr.Labels = maps.Clone(web.Labels)
+	ctr.Labels[deckhand.LabelComposeFiles] = "compose.yaml, override.yaml"
+	if err := c.Redeploy(ctx, "h00", ctr); err != nil {
+		t.Fatal(err)
+	}
+	cmds := f.hosts[0].server.Commands()
+	if want := "docker compose -p web -f /srv/web/compose.yaml -f /srv/web/override.yaml up -d --pull always --no-deps app"; cmds[len(cmds)-1] != want {
+		t.Errorf("command %q, want %q", cmds[len(cmds)-1], want)
 	}
 }

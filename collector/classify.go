@@ -45,9 +45,18 @@ func classify(op, host, dockerPath string, res result, err error) error {
 		}
 		return fmt.Errorf("%s on %s: %w", op, host, err)
 	}
-	stderr := string(res.Stderr)
+	stderr, line := string(res.Stderr), firstLine(string(res.Stderr))
+	if res.Merged {
+		// What a command that worked printed is its output (container
+		// logs can say anything); what one that failed printed ends with
+		// docker's reason.
+		if res.ExitCode == 0 {
+			return nil
+		}
+		stderr = string(res.Stdout)
+		line = lastLine(stderr)
+	}
 	low := strings.ToLower(stderr)
-	line := firstLine(stderr)
 	switch {
 	case strings.Contains(low, "permission denied") && (strings.Contains(low, "docker daemon socket") || strings.Contains(low, "docker.sock") || strings.Contains(low, "docker api")):
 		return fmt.Errorf("%s on %s: %s: %w", op, host, line, deckhand.ErrPermissionDenied)
@@ -77,18 +86,31 @@ func classify(op, host, dockerPath string, res result, err error) error {
 // characters on a rune boundary.
 func firstLine(s string) string {
 	for _, l := range strings.Split(s, "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" {
-			continue
+		if l = strings.TrimSpace(l); l != "" {
+			return shortLine(l)
 		}
-		if len(l) > 200 {
-			cut := 200
-			for cut > 0 && !utf8.RuneStart(l[cut]) {
-				cut--
-			}
-			l = l[:cut] + "…"
-		}
-		return l
 	}
 	return ""
+}
+
+// lastLine is the last non-empty line of s, trimmed like firstLine.
+func lastLine(s string) string {
+	lines := strings.Split(s, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return shortLine(l)
+		}
+	}
+	return ""
+}
+
+func shortLine(l string) string {
+	if len(l) <= 200 {
+		return l
+	}
+	cut := 200
+	for cut > 0 && !utf8.RuneStart(l[cut]) {
+		cut--
+	}
+	return l[:cut] + "…"
 }

@@ -170,3 +170,16 @@ func TestIntegrationInspectRedacts(t *testing.T) {
 		t.Errorf("args %v", args)
 	}
 }
+
+// TestIntegrationRedeployTellsDockersReason pulls an image no registry
+// serves through the real CLI, whose output is merged: the user reads
+// docker's reason, not "no error message".
+func TestIntegrationRedeployTellsDockersReason(t *testing.T) {
+	dockertest.Require(t)
+	const host = "local"
+	c := newCollector(t, collector.HostConfig{Name: host, Transport: collector.TransportLocal})
+	err := c.Redeploy(context.Background(), host, deckhand.Container{Name: "x", Image: "127.0.0.1:1/deckhand-absent:1"})
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no error message") {
+		t.Errorf("err = %v, want docker's reason (connection refused)", err)
+	}
+}

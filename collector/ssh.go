@@ -442,7 +442,7 @@ func (t *sshTransport) Run(ctx context.Context, argv []string, opt runOpts) (res
 	if ctx.Err() != nil {
 		return result{}, fmt.Errorf("no answer within %s: %w", opt.Timeout, deckhand.ErrTimeout)
 	}
-	res := result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Truncated: stdout.truncated}
+	res := result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Truncated: stdout.truncated, Merged: opt.Merge}
 	return sessionResult(res, err)
 }
 

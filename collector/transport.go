@@ -40,6 +40,9 @@ type result struct {
 	Stdout, Stderr []byte
 	ExitCode       int
 	Truncated      bool
+	// Merged says stderr went into Stdout (runOpts.Merge): docker's error
+	// text is there, at the end.
+	Merged bool
 }
 
 const (
@@ -143,7 +146,7 @@ func (localTransport) Run(ctx context.Context, argv []string, opt runOpts) (resu
 	}
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
-	res := result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Truncated: stdout.truncated}
+	res := result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Truncated: stdout.truncated, Merged: opt.Merge}
 	return localResult(ctx, res, err, opt.Timeout)
 }
 
