@@ -111,7 +111,7 @@ func (c Config) Validate() error {
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("server", c.server()),
-		slog.String("topic", c.Topic),
+		slog.Bool("topic", c.Topic != ""), // the topic is a secret too
 		slog.Bool("token", c.Token != ""),
 		slog.String("user", c.User),
 		slog.Bool("actions", c.Actions),
@@ -120,7 +120,7 @@ func (c Config) LogValue() slog.Value {
 
 // String keeps the secrets out of fmt output.
 func (c Config) String() string {
-	return fmt.Sprintf("ntfy{server=%s topic=%s token=%t user=%q actions=%t}", c.server(), c.Topic, c.Token != "", c.User, c.Actions)
+	return fmt.Sprintf("ntfy{server=%s topic=%t token=%t user=%q actions=%t}", c.server(), c.Topic != "", c.Token != "", c.User, c.Actions)
 }
 
 func (c Config) server() string {

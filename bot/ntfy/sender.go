@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -73,10 +74,12 @@ func New(cfg Config, buttons ButtonMaker, client *http.Client, logger *slog.Logg
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Sender{
-		cfg:      cfg,
-		buttons:  buttons,
-		client:   client,
-		log:      logger.With("platform", deckhand.PlatformNtfy, "topic", cfg.Topic),
+		cfg:     cfg,
+		buttons: buttons,
+		client:  client,
+		// Never the topic: whoever knows it reads the alerts and taps
+		// their buttons.
+		log:      logger.With("platform", deckhand.PlatformNtfy),
 		renderer: bot.Renderer{StatusURL: cfg.ClickURL},
 	}, nil
 }
@@ -145,9 +148,7 @@ func (s *Sender) Send(ctx context.Context, item deckhand.OutboxItem) (string, er
 
 	resp, err := s.client.Do(req)
 	if err != nil {
-		// *url.Error names the server URL only: Validate refuses
-		// credentials in it, and the token travels in a header.
-		return "", fmt.Errorf("ntfy: publish: %w", err)
+		return "", s.requestError("publish", err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -164,6 +165,18 @@ func (s *Sender) Send(ctx context.Context, item deckhand.OutboxItem) (string, er
 	}
 
 	return "", statusError(resp, raw)
+}
+
+// requestError is a request that got no answer. net/http's *url.Error
+// quotes the whole URL, and a poll's path is the topic: only the server
+// is named (Validate refuses credentials in it; the token travels in a
+// header). The cause stays wrapped for errors.Is and net.Error.
+func (s *Sender) requestError(what string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("ntfy: %s on %s: %w", what, s.cfg.server(), err)
 }
 
 // statusError classifies a non-2xx answer: 429 → bot.RetryAfter
@@ -223,7 +236,7 @@ func (s *Sender) Delivered(ctx context.Context, item deckhand.OutboxItem) (strin
 	s.authorize(req)
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return "", false, fmt.Errorf("ntfy: poll: %w", err)
+		return "", false, s.requestError("poll", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -587,3 +587,53 @@ func TestDispatcherDoesNotResendWhatArrivedBeforeACrash(t *testing.T) {
 		t.Errorf("item 2: sent %v sending %v: the attempt must be recorded before it", got.SentAt, got.SendingAt)
 	}
 }
+
+// The topic is the secret that lets anyone read the alerts and tap their
+// buttons: no log line and no error (the dispatcher logs errors) names
+// it, whether the server answers, hangs or is gone.
+func TestTopicNeverLogged(t *testing.T) {
+	const topic = "dh-t0p1c-s3cr3t"
+	var logs bytes.Buffer
+	srv := ntfytest.NewServer(t)
+	cfg := Config{Topic: topic, Token: secret, Timeout: 100 * time.Millisecond}
+	s := newSender(t, srv, cfg, nil, &logs)
+	ctx := context.Background()
+	it := item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))
+	it.SendingAt = time.Now()
+	if _, err := s.Send(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	var errs []error
+	srv.HangNext(2)
+	_, err := s.Send(ctx, it)
+	errs = append(errs, err)
+	_, _, err = s.Delivered(ctx, it)
+	errs = append(errs, err)
+	gone := cfg
+	gone.Server = "http://127.0.0.1:1" // nothing listens there
+	s, err = New(gone, nil, nil, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Send(ctx, it)
+	errs = append(errs, err)
+	_, _, err = s.Delivered(ctx, it)
+	errs = append(errs, err)
+	cfg.Server = srv.URL
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "ntfy", cfg)
+	logs.WriteString(cfg.String())
+	for i, err := range errs {
+		if err == nil {
+			t.Fatalf("call %d did not fail", i)
+		}
+		if strings.Contains(err.Error(), topic) || strings.Contains(err.Error(), secret) {
+			t.Errorf("error names the topic or token: %v", err)
+		}
+	}
+	if !strings.Contains(logs.String(), "ntfy message published") {
+		t.Fatalf("debug log missing, the check below would prove nothing: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), topic) {
+		t.Errorf("topic in logs: %s", logs.String())
+	}
+}
