@@ -63,6 +63,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	// Before SQLite opens them: it gives a -wal or -shm it creates the
+	// database file's mode.
+	if err := createPrivate(abs); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	if err := tighten(abs, abs+"-wal", abs+"-shm"); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 
 	w, err := sql.Open("sqlite", dsn(abs, false))
 	if err != nil {
@@ -81,6 +89,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	if err := tighten(abs+"-wal", abs+"-shm"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 
 	// The read pool opens after the writer has created the file and switched
 	// it to WAL, so every reader starts in WAL mode.
@@ -97,6 +109,51 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open store read pool: %w", err)
 	}
 	return &Store{w: w, r: r}, nil
+}
+
+// privateMode is for the database files: they hold the alert history, the
+// audit trail and the outbox, which are the owner's alone.
+const privateMode fs.FileMode = 0o600
+
+// createPrivate creates the database file before SQLite does, which would
+// make it 0644 (and its -wal and -shm like it). Chmod after creation
+// makes the mode independent of the umask.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, privateMode)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(privateMode); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// tighten takes group and other permissions off the database files, which
+// an older version created 0644 or the WAL may have copied. It never adds
+// one (a file made read-only stays so). A file that is missing, or not
+// this user's to change, is left as it is.
+func tighten(paths ...string) error {
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, st.Mode().Perm()&^0o077); err != nil && !errors.Is(err, fs.ErrPermission) {
+			return err
+		}
+	}
+	return nil
 }
 
 // dsn builds the modernc DSN. The path is URI-escaped so that '?', '#' or

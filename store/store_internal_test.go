@@ -156,3 +156,4 @@ func TestUniqueKeys(t *testing.T) {
 		})
 	}
 }
+
