@@ -156,4 +156,3 @@ func TestUniqueKeys(t *testing.T) {
 		})
 	}
 }
-
