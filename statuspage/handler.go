@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -37,12 +38,28 @@ func (p *Page) Handler() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	if p.cfg.Gatherer != nil {
+	if p.cfg.Gatherer != nil && p.cfg.metricsOnPage() {
 		mux.Handle("/metrics", promhttp.HandlerFor(p.cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
 	mux.HandleFunc("/static/{file}", p.serveStatic)
 	mux.HandleFunc("/", notFound)
 	return p.secure(mux)
+}
+
+// MetricsHandler is /metrics on its own listener (Config.MetricsAddr):
+// g's series to GET and HEAD, 404 for any other path.
+func MetricsHandler(g prometheus.Gatherer) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", notFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func (p *Page) secure(next http.Handler) http.Handler {

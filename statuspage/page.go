@@ -11,7 +11,9 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,9 +54,33 @@ type Config struct {
 	DetailLimit int `toml:"detail_limit"`
 	// MaxEventClients bounds concurrent /events streams; 0 means 256.
 	MaxEventClients int `toml:"max_event_clients"`
+	// Metrics says where /metrics is served: MetricsOnPage (the default,
+	// also ""), MetricsOff, or a host:port of its own listener (see
+	// MetricsAddr and MetricsHandler). Its series tell how many hosts and
+	// containers exist and which are down, which a public page may not
+	// want to.
+	Metrics string `toml:"metrics"`
 	// Gatherer is what /metrics serves (typically the registry given to
 	// NewMetrics); nil answers /metrics with 404.
 	Gatherer prometheus.Gatherer `toml:"-"`
+}
+
+// Where /metrics is served (Config.Metrics), besides a host:port.
+const (
+	MetricsOnPage = "page"
+	MetricsOff    = "off"
+)
+
+// metricsOnPage reports whether the page's own handler serves /metrics.
+func (c Config) metricsOnPage() bool { return c.Metrics == "" || c.Metrics == MetricsOnPage }
+
+// MetricsAddr is the address of /metrics' own listener; "" when it has
+// none (on the page, or off).
+func (c Config) MetricsAddr() string {
+	if c.metricsOnPage() || c.Metrics == MetricsOff {
+		return ""
+	}
+	return c.Metrics
 }
 
 // ContainerKey names one container on one host.
@@ -238,12 +264,30 @@ func (c Config) Validate() error {
 			errs = append(errs, deckhand.Invalid("statuspage.public_url", "%q must be an absolute http(s) URL", c.PublicURL))
 		}
 	}
+	if err := checkMetrics(c.MetricsAddr()); err != nil {
+		errs = append(errs, err)
+	}
 	for i, md := range c.Announcements {
 		if _, err := renderMarkdown(md); err != nil {
 			errs = append(errs, deckhand.Invalid(fmt.Sprintf("statuspage.announcements[%d]", i), "%v", err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkMetrics checks the address of /metrics' own listener ("" is none).
+func checkMetrics(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || strings.ContainsAny(host, " /") {
+		return deckhand.Invalid("statuspage.metrics", "%q is not %q, %q or host:port (e.g. 127.0.0.1:9100)", addr, MetricsOnPage, MetricsOff)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return deckhand.Invalid("statuspage.metrics", "port %q is not 0..65535", port)
+	}
+	return nil
 }
 
 // checkURL accepts an http(s) URL (returning its origin), a path on this

@@ -19,6 +19,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/statuspage"
 )
 
 // fileConfig is the shape of config.toml. Each section maps onto the Config
@@ -114,6 +115,7 @@ type selector struct {
 type statusSection struct {
 	Enabled       *bool    `toml:"enabled"`
 	Listen        string   `toml:"listen"`
+	Metrics       string   `toml:"metrics"`
 	Title         string   `toml:"title"`
 	LogoURL       string   `toml:"logo_url"`
 	Announcements []string `toml:"announcements"`
@@ -436,6 +438,9 @@ func (c *fileConfig) validateOwn(bad func(string, string, ...any)) {
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		// 0 is what net.Listen takes as "any free port" (tests, the bench).
 		bad("statuspage.listen", "port %q is not 0..65535", port)
+	}
+	if c.Status.Metrics != "" && c.Status.Metrics == c.Status.Listen {
+		bad("statuspage.metrics", "%q is statuspage.listen: say %q to serve /metrics there", c.Status.Metrics, statuspage.MetricsOnPage)
 	}
 	if c.Ntfy.Actions && !c.statusEnabled() {
 		bad("ntfy.actions", "the buttons post to /hooks/ntfy on the status page's listener: set [statuspage] enabled = true")

@@ -3,11 +3,18 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/deckhand/deckhand/statuspage"
 )
 
 func TestExampleConfigIsValid(t *testing.T) {
@@ -106,6 +113,10 @@ func TestConfigErrors(t *testing.T) {
 			`cfg.toml:2: statuspage.listen: port "99999" is not 0..65535`},
 		{"listen without port", "[statuspage]\nlisten = \"localhost\"\n" + local,
 			`cfg.toml:2: statuspage.listen: "localhost" is not host:port (e.g. 127.0.0.1:8080)`},
+		{"metrics neither a place nor an address", "[statuspage]\nmetrics = \"private\"\n" + local,
+			`cfg.toml:2: statuspage.metrics: "private" is not "page", "off" or host:port (e.g. 127.0.0.1:9100)`},
+		{"metrics on the page's address", "[statuspage]\nlisten = \"127.0.0.1:8080\"\nmetrics = \"127.0.0.1:8080\"\n" + local,
+			`cfg.toml:3: statuspage.metrics: "127.0.0.1:8080" is statuspage.listen: say "page" to serve /metrics there`},
 		{"selector pattern path.Match refuses", local + "[[alerts.select]]\nname = \"a[^-]*\"\n",
 			`cfg.toml:5: alerts.select[0].name: bad pattern "a[^-]*": syntax error in pattern`},
 		{"empty selector", local + "[alerts]\nexclude = [{}]\n",
@@ -254,5 +265,38 @@ func TestDurationDays(t *testing.T) {
 	}
 	if err := d.UnmarshalText([]byte("-5m")); err == nil {
 		t.Fatal("negative duration accepted")
+	}
+}
+
+// /metrics can leave the public page for a listener of its own, which
+// runs even when the page is off.
+func TestConfigMetricsListener(t *testing.T) {
+	cfg, err := parseConfig("cfg.toml", []byte(local+"[statuspage]\nenabled = false\nmetrics = \"127.0.0.1:0\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.statusConfig().MetricsAddr(); got != "127.0.0.1:0" {
+		t.Fatalf("MetricsAddr() = %q", got)
+	}
+	d := &daemon{cfg: cfg, log: slog.New(slog.DiscardHandler), reg: prometheus.NewRegistry()}
+	statuspage.NewMetrics(d.reg).SetHostsUp(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	g, gctx := errgroup.WithContext(ctx)
+	addr, err := d.serveMetrics(gctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "deckhand_hosts_up 1") {
+		t.Errorf("GET /metrics: %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	if err := g.Wait(); err != nil {
+		t.Errorf("shutdown: %v", err)
 	}
 }

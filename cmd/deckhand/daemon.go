@@ -199,8 +199,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return d.run(ctx)
 }
 
-// serve runs the status page's listener (with /metrics, /healthz and
-// /hooks/ntfy) in g until gctx ends.
+// serve runs the status page's listener (with /healthz, /hooks/ntfy and
+// /metrics when statuspage.metrics = "page") in g until gctx ends.
 func (d *daemon) serve(gctx context.Context, g *errgroup.Group) error {
 	ln := d.ln
 	if ln == nil {
@@ -235,10 +235,40 @@ func (d *daemon) serve(gctx context.Context, g *errgroup.Group) error {
 	return nil
 }
 
+// serveMetrics runs /metrics' own listener (statuspage.metrics =
+// "host:port") in g until gctx ends and returns its address.
+func (d *daemon) serveMetrics(gctx context.Context, g *errgroup.Group) (string, error) {
+	ln, err := net.Listen("tcp", d.cfg.statusConfig().MetricsAddr())
+	if err != nil {
+		return "", fmt.Errorf("metrics listener: %w", err)
+	}
+	srv := &http.Server{Handler: statuspage.MetricsHandler(d.reg), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	return ln.Addr().String(), nil
+}
+
 // run serves until ctx ends, then shuts down in order: stop taking work,
 // let in-flight deliveries finish, close the store last.
 func (d *daemon) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
+	if d.cfg.statusConfig().MetricsAddr() != "" {
+		addr, err := d.serveMetrics(gctx, g)
+		if err != nil {
+			return err
+		}
+		d.log.Info("metrics listener started", "metrics", "http://"+addr+"/metrics")
+	}
 	if d.page == nil {
 		d.log.Info("deckhand started", "hosts", len(d.hosts), "database", d.cfg.Data, "status_page", "off", "notify", d.platforms)
 	} else if err := d.serve(gctx, g); err != nil {

@@ -178,7 +178,7 @@ func (c *fileConfig) discordOptions(log *slog.Logger) discord.Options {
 
 func (c *fileConfig) statusConfig() statuspage.Config {
 	s := c.Status
-	cfg := statuspage.Config{Title: s.Title, LogoURL: s.LogoURL, PublicURL: c.PublicURL, Announcements: s.Announcements}
+	cfg := statuspage.Config{Title: s.Title, LogoURL: s.LogoURL, PublicURL: c.PublicURL, Announcements: s.Announcements, Metrics: s.Metrics}
 	for _, l := range s.Links {
 		cfg.Footer = append(cfg.Footer, statuspage.Link{Label: l.Label, URL: l.URL})
 	}
@@ -218,8 +218,8 @@ func (c *fileConfig) platforms() []string {
 }
 
 // statusEnabled reports whether the status page (and its listener, which
-// also serves /metrics, /healthz and /hooks/ntfy) runs: on unless
-// [statuspage] enabled = false.
+// also serves /healthz, /hooks/ntfy and, unless statuspage.metrics says
+// otherwise, /metrics) runs: on unless [statuspage] enabled = false.
 func (c *fileConfig) statusEnabled() bool { return c.Status.Enabled == nil || *c.Status.Enabled }
 
 // packageErrors hands every package the Config run gives it and returns
