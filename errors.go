@@ -23,6 +23,7 @@ var (
 	ErrForbidden      = errors.New("forbidden")
 	ErrBusy           = errors.New("an action is already in progress")
 	ErrExpired        = errors.New("expired")
+	ErrAlreadyUsed    = errors.New("already used") // a single-use token pressed again
 	ErrBadSignature   = errors.New("bad signature")
 	ErrInvalidInput   = errors.New("invalid input")
 	ErrHostDisabled   = errors.New("host disabled")

@@ -124,7 +124,9 @@ func (r *Router) AlertTokens(a deckhand.Alert, actions []deckhand.Action) []Butt
 
 // HandleButton runs a button press: it verifies the payload's signature and
 // expiry, re-checks the presser's role, host scope and the container's
-// protection at click time, and audits the attempt.
+// protection at click time, and audits the attempt. Restart and confirm
+// buttons act once (Deps.Tokens remembers them across restarts); pressed
+// again they are refused as already used. Ack and silence stay idempotent.
 func (r *Router) HandleButton(ctx context.Context, actor deckhand.Actor, payload string) Reply {
 	rep, _ := r.handleButton(ctx, actor, payload)
 	return rep
@@ -138,7 +140,8 @@ func (r *Router) handleButton(ctx context.Context, actor deckhand.Actor, payload
 			reply, err = r.finishErr(ctx, c, Reply{}, fmt.Errorf("internal error: %v", p))
 		}
 	}()
-	op, ref, verr := r.signer.Verify(payload)
+	tok, verr := r.signer.Parse(payload)
+	op, ref := tok.Op, tok.Ref
 	switch op {
 	case opRestart:
 		c.action = deckhand.ActionRestart
@@ -154,6 +157,11 @@ func (r *Router) handleButton(ctx context.Context, actor deckhand.Actor, payload
 		return r.finishErr(ctx, c, Reply{}, fail("denied", verr, "This button is not valid."))
 	case actor.Role == deckhand.RoleNone:
 		return r.finishErr(ctx, c, Reply{}, fail("denied", deckhand.ErrForbidden, "%s", refusalNoRole))
+	}
+	if op == opRestart || op == opConfirm {
+		// The state-changing tokens work once; ack and silence stay
+		// idempotent. runAction spends it, so only a press that acts does.
+		c.spend = func(ctx context.Context) error { return r.spend(ctx, tok) }
 	}
 	var rep Reply
 	switch op {
@@ -288,8 +296,9 @@ func (r *Router) TokenHandler(role deckhand.Role) *TokenHandler {
 }
 
 // HandleButton runs the token like a button press and returns the reply
-// text. The error wraps deckhand.ErrForbidden, ErrExpired, ErrBadSignature,
-// ErrInvalidInput, ErrNotFound or ErrBusy so the caller can choose a status.
+// text. The error wraps deckhand.ErrForbidden, ErrExpired, ErrAlreadyUsed,
+// ErrBadSignature, ErrInvalidInput, ErrNotFound or ErrBusy so the caller can
+// choose a status.
 func (t *TokenHandler) HandleButton(ctx context.Context, actor deckhand.Actor, token string) (string, error) {
 	if actor.Role == deckhand.RoleNone {
 		actor.Role = t.role

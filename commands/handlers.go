@@ -487,6 +487,11 @@ func (r *Router) runAction(ctx context.Context, c *call, host string, ct deckhan
 	if !action.Mutating() || action == deckhand.ActionRestartProject {
 		return fmt.Errorf("action %q on a container: %w", action, deckhand.ErrNotWhitelisted)
 	}
+	if c.spend != nil {
+		if err := c.spend(ctx); err != nil {
+			return err
+		}
+	}
 	settle := r.intend(ctx, c, host, ct)
 	ref := dockerRef(ct)
 	switch action {

@@ -127,6 +127,15 @@ type Intents interface {
 	DeleteIntent(ctx context.Context, host, container string, upTo time.Time) error
 }
 
+// UsedTokens remembers the single-use button tokens already spent (the
+// store), so that a replayed or retried press acts once, across restarts of
+// deckhand too.
+type UsedTokens interface {
+	// UseToken records id as used until expires and reports whether this
+	// call was the first to do so.
+	UseToken(ctx context.Context, id string, expires time.Time) (first bool, err error)
+}
+
 // Deps are the router's collaborators. Inventory, Docker and Audit are
 // required; a nil Alerts, Hosts or Announcer disables the commands that need
 // it; Refresher and Intents are optional (without Intents, a stop through
@@ -140,6 +149,7 @@ type Deps struct {
 	Announcer Announcer
 	Refresher Refresher
 	Intents   Intents
+	Tokens    UsedTokens
 }
 
 // Config is the router's part of config.toml.
@@ -218,6 +228,8 @@ type Router struct {
 
 	pendMu  sync.Mutex
 	pending map[string]pendingAction
+
+	spent spentTokens
 }
 
 // NewRouter validates cfg and builds a Router.
@@ -310,6 +322,9 @@ type call struct {
 	// automatic is set by Act only: deckhand acting on its own, never a
 	// request from a chat, ntfy or exec.
 	automatic bool
+	// spend, when set, spends the single-use token behind a button press;
+	// runAction calls it once it holds the container's lock.
+	spend func(context.Context) error
 }
 
 // replyErr is an error that carries the reply to show.

@@ -89,35 +89,54 @@ func (s *Signer) mac(body string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:macLen])
 }
 
-// Verify checks a payload and returns its op and ref. A malformed or
-// tampered payload is deckhand.ErrBadSignature; a genuine but expired one is
-// deckhand.ErrExpired. The signature is checked first so that an edited
-// expiry reads as tampering.
+// Token is a verified payload.
+type Token struct {
+	Op, Ref string
+	// ID names this payload among all the signer made (its MAC, which
+	// differs whenever op, ref or expiry do): the key under which a
+	// single-use token is remembered as used.
+	ID      string
+	Expires time.Time
+}
+
+// Verify checks a payload and returns its op and ref, as Parse does.
 func (s *Signer) Verify(payload string) (op, ref string, err error) {
+	t, err := s.Parse(payload)
+	return t.Op, t.Ref, err
+}
+
+// Parse checks a payload and returns the token it carries. A malformed or
+// tampered payload is deckhand.ErrBadSignature; a genuine but expired one is
+// deckhand.ErrExpired (with the token's op and ref). The signature is
+// checked first so that an edited expiry reads as tampering.
+//
+// The MAC is compared as text, not as decoded bytes: Go's base64 decoder
+// skips '\r' and '\n', so decoding would accept many spellings of one
+// token, and a single-use token must have exactly one.
+func (s *Signer) Parse(payload string) (Token, error) {
 	bad := fmt.Errorf("button payload: %w", deckhand.ErrBadSignature)
 	if len(payload) < 2 || len(payload) > MaxPayload || payload[0] != payloadVersion {
-		return "", "", bad
+		return Token{}, bad
 	}
 	i := strings.LastIndexByte(payload, '.')
 	if i < 0 {
-		return "", "", bad
+		return Token{}, bad
 	}
 	body, sig := payload[:i], payload[i+1:]
-	got, derr := base64.RawURLEncoding.DecodeString(sig)
-	want, _ := base64.RawURLEncoding.DecodeString(s.mac(body))
-	if derr != nil || !hmac.Equal(got, want) {
-		return "", "", bad
+	if !hmac.Equal([]byte(sig), []byte(s.mac(body))) {
+		return Token{}, bad
 	}
 	parts := strings.Split(body[1:], ".")
 	if len(parts) != 3 || !validToken(parts[0], 4) || !validToken(parts[1], 24) {
-		return "", "", bad
+		return Token{}, bad
 	}
 	exp, perr := strconv.ParseInt(parts[2], 36, 64)
 	if perr != nil {
-		return "", "", bad
+		return Token{}, bad
 	}
-	if !s.now().Before(time.Unix(exp, 0)) {
-		return parts[0], parts[1], fmt.Errorf("button payload: %w", deckhand.ErrExpired)
+	t := Token{Op: parts[0], Ref: parts[1], ID: sig, Expires: time.Unix(exp, 0)}
+	if !s.now().Before(t.Expires) {
+		return t, fmt.Errorf("button payload: %w", deckhand.ErrExpired)
 	}
-	return parts[0], parts[1], nil
+	return t, nil
 }

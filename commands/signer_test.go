@@ -99,3 +99,47 @@ func TestSignerPanicsOnProgrammingError(t *testing.T) {
 		}()
 	}
 }
+
+// TestSignerCanonicalOnly: Go's base64 decoder skips '\r' and '\n', so a
+// MAC with them inserted or appended decoded to the right bytes and was
+// accepted. Only the exact encoding Sign produced may pass.
+func TestSignerCanonicalOnly(t *testing.T) {
+	clk := &clock{t: time.Unix(1_750_000_000, 0)}
+	s, _ := commands.NewSigner(testSecret, clk.Now)
+	good := s.Sign("r", "1z", time.Hour)
+	mac := strings.LastIndexByte(good, '.') + 1
+	for name, p := range map[string]string{
+		"LF appended":        good + "\n",
+		"CR appended":        good + "\r",
+		"CRLF appended":      good + "\r\n",
+		"LF inside the MAC":  good[:mac+4] + "\n" + good[mac+4:],
+		"CR inside the MAC":  good[:mac+4] + "\r" + good[mac+4:],
+		"LF before the MAC":  good[:mac] + "\n" + good[mac:],
+		"padding":            good + "==",
+		"padding after CRLF": good + "\r\n==",
+	} {
+		if _, _, err := s.Verify(p); !errors.Is(err, deckhand.ErrBadSignature) {
+			t.Errorf("%s: Verify(%q) = %v, want ErrBadSignature", name, p, err)
+		}
+	}
+}
+
+// TestSignerTokenID: a verified token names itself by an id that differs
+// between payloads, so that a single-use token can be remembered.
+func TestSignerTokenID(t *testing.T) {
+	clk := &clock{t: time.Unix(1_750_000_000, 0)}
+	s, _ := commands.NewSigner(testSecret, clk.Now)
+	a, _ := s.Parse(s.Sign("r", "1z", time.Hour))
+	b, _ := s.Parse(s.Sign("r", "2z", time.Hour))
+	clk.Advance(time.Second)
+	c, err := s.Parse(s.Sign("r", "1z", time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID == "" || a.ID == b.ID || a.ID == c.ID {
+		t.Errorf("ids %q %q %q: want distinct and non-empty", a.ID, b.ID, c.ID)
+	}
+	if want := time.Unix(1_750_000_000, 0).Add(time.Hour); !a.Expires.Equal(want) || a.Op != "r" || a.Ref != "1z" {
+		t.Errorf("token %+v, want op r ref 1z expiring %s", a, want)
+	}
+}

@@ -301,6 +301,7 @@ type PruneStats struct {
 	Audit      int64
 	Containers int64
 	Silences   int64
+	Tokens     int64
 }
 
 // Retention periods applied by Prune. 1d buckets are kept forever: one row
@@ -319,6 +320,10 @@ const (
 	KeepGoneContainer = 7 * 24 * time.Hour
 	KeepOutages       = 180 * 24 * time.Hour
 	KeepSilences      = 30 * 24 * time.Hour
+	// KeepUsedTokens is how long a used token is remembered after it
+	// expired. Past its expiry the signer refuses it anyway; the margin
+	// covers a clock set back, which would make it verify again.
+	KeepUsedTokens = 24 * time.Hour
 )
 
 // Prune (write) enforces retention, in one transaction: 5m buckets older
@@ -326,7 +331,7 @@ const (
 // older than 7 days, alerts closed more than 180 days ago (with their
 // message refs), audit entries older than a year, containers not seen for 7
 // days (those of hosts no longer collected), outages ended more than 180
-// days ago and silences expired for 30 days.
+// days ago, silences expired for 30 days and used tokens expired for a day.
 func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 	var st PruneStats
 	n := now.UnixMilli()
@@ -345,6 +350,7 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 		{`DELETE FROM audit WHERE at < ?`, before(KeepAudit), &st.Audit},
 		{`DELETE FROM containers WHERE last_update_at < ?`, before(KeepGoneContainer), &st.Containers},
 		{`DELETE FROM silences WHERE until < ?`, before(KeepSilences), &st.Silences},
+		{`DELETE FROM used_tokens WHERE expires_at < ?`, before(KeepUsedTokens), &st.Tokens},
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		for _, step := range steps {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/deckhand/deckhand"
 )
@@ -42,18 +43,32 @@ const maxCallbackBody = 4 << 10
 const maxToken = 256
 
 // CallbackHandler serves <ActionBaseURL>/hooks/ntfy, which ntfy's http
-// action buttons POST to from the phone with ?t=<token>. It answers 200 with
-// the handler's text, or 400 (malformed), 403 (forbidden, bad signature, not
-// whitelisted), 404, 405 (not POST), 409 (busy), 410 (expired), 500. Error
-// answers are fixed texts: they never echo the token or internal errors.
+// action buttons POST to with ?t=<token>, from the phone or from the web
+// app's fetch(). It answers 200 with the handler's text in plain text, or
+// 400 (malformed), 403 (forbidden, bad signature, not whitelisted), 404,
+// 405 (not POST), 409 (busy, already used), 410 (expired), 500; an OPTIONS
+// preflight gets 204. Error answers are fixed texts: they never echo the
+// token or internal errors.
+//
+// Every answer allows any origin: the web app runs on the ntfy server's
+// origin, which deckhand need not know (the app can subscribe to several
+// servers), and allowing it costs nothing, because the request carries no
+// cookie or credential of the browser's: the token in the URL is the
+// credential, and whoever holds it can send the same request with curl.
 func CallbackHandler(h ActionHandler, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	log := logger.With("platform", deckhand.PlatformNtfy)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		allowCORS(w.Header())
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Allow", "POST, OPTIONS")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
+			w.Header().Set("Allow", "POST, OPTIONS")
 			writeText(w, http.StatusMethodNotAllowed, "method not allowed")
 			return
 		}
@@ -74,9 +89,26 @@ func CallbackHandler(h ActionHandler, logger *slog.Logger) http.Handler {
 			writeText(w, status, msg)
 			return
 		}
-		writeText(w, http.StatusOK, text)
+		writeText(w, http.StatusOK, plainText(text))
 	})
 }
+
+// allowCORS lets ntfy's web app read every answer and pass its preflight.
+// The buttons send no headers of their own; Content-Type is allowed in case
+// an app version sends one with an empty body.
+func allowCORS(h http.Header) {
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Content-Type")
+	h.Set("Access-Control-Max-Age", "3600")
+}
+
+// markup is the router's light Markdown (commands.Reply.Text: **bold** and
+// `code`), which ntfy would show as typed. Backticks are only ever markup:
+// the router turns those of user input into quotes.
+var markup = strings.NewReplacer("**", "", "`", "")
+
+func plainText(s string) string { return markup.Replace(s) }
 
 func statusOf(err error) (int, string) {
 	switch {
@@ -90,6 +122,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, "invalid request"
 	case errors.Is(err, deckhand.ErrNotFound):
 		return http.StatusNotFound, "not found"
+	case errors.Is(err, deckhand.ErrAlreadyUsed):
+		return http.StatusConflict, "this button was already used"
 	case errors.Is(err, deckhand.ErrBusy):
 		return http.StatusConflict, "an action is already in progress"
 	}

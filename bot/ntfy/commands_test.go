@@ -96,6 +96,47 @@ func TestButtonsThroughTheRouter(t *testing.T) {
 		}
 	})
 
+	// The web app taps through fetch(); a second tap of the same Restart
+	// (or a replay of its URL) is refused and restarts nothing.
+	t.Run("web app, tapped twice", func(t *testing.T) {
+		dh := httptest.NewServer(CallbackHandler(router.TokenHandler(deckhand.RoleOperator), nil))
+		t.Cleanup(dh.Close)
+		// Minted a minute later than the other subtests' tokens: a token
+		// is its op, alert and expiry, so one minted in the same second is
+		// the same token, already used above.
+		later := time.Now().Add(time.Minute)
+		minter, err := commands.NewRouter(commands.Deps{Inventory: inv, Docker: docker, Alerts: alerts, Audit: &commandstest.Audit{}},
+			commands.Config{Secret: []byte(strings.Repeat("k", 32))}, commands.Options{Now: func() time.Time { return later }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := ntfytest.NewServer(t)
+		s := newSender(t, srv, Config{Actions: true, ActionBaseURL: dh.URL}, minter, nil)
+		if _, err := s.Send(context.Background(), item(1, deckhand.NoticeOpened, a)); err != nil {
+			t.Fatal(err)
+		}
+		before := len(docker.Calls())
+		for i, want := range []int{http.StatusOK, http.StatusConflict} {
+			resp, err := srv.WebTap(t, srv.Messages()[0], "Restart")
+			if err != nil {
+				t.Fatalf("tap %d: %v", i+1, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != want || strings.ContainsAny(string(body), "*`") {
+				t.Fatalf("tap %d: %d %q, want %d in plain text", i+1, resp.StatusCode, body, want)
+			}
+		}
+		restarts := 0
+		for _, c := range docker.Calls()[before:] {
+			if c.Op == "restart" {
+				restarts++
+			}
+		}
+		if restarts != 1 {
+			t.Fatalf("%d restarts, want 1", restarts)
+		}
+	})
+
 	t.Run("expired", func(t *testing.T) {
 		past := time.Now().Add(-48 * time.Hour)
 		old, err := commands.NewRouter(commands.Deps{Inventory: inv, Docker: docker, Alerts: alerts, Audit: &commandstest.Audit{}},

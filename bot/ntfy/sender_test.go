@@ -463,7 +463,7 @@ func TestCallbackHandler(t *testing.T) {
 					t.Errorf("actor %+v", gotActor)
 				}
 			}
-			if tc.method == "GET" && rec.Header().Get("Allow") != "POST" {
+			if tc.method == "GET" && rec.Header().Get("Allow") != "POST, OPTIONS" {
 				t.Errorf("Allow %q", rec.Header().Get("Allow"))
 			}
 		})

@@ -109,7 +109,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	}
 	d.router, err = commands.NewRouter(commands.Deps{
 		Inventory: d.store, Docker: dockerActions{d.coll}, Alerts: d.mon, Audit: d.store,
-		Hosts: d.store, Announcer: d.mon, Refresher: d.mon, Intents: d.store,
+		Hosts: d.store, Announcer: d.mon, Refresher: d.mon, Intents: d.store, Tokens: d.store,
 	}, d.commandsConfig(), commands.Options{Logger: log.With("part", "commands")})
 	if err != nil {
 		d.close()

@@ -176,8 +176,12 @@ func (s *Server) handle(nc net.Conn, cfg *ssh.ServerConfig) {
 			}
 		}
 		go func() {
-			defer open.Add(-1)
 			s.session(nc, ch, creqs)
+			// The slot is free before the client can see the channel
+			// closed, as with sshd: otherwise a client that opens its
+			// next session at once briefly counts one session too many.
+			open.Add(-1)
+			ch.Close()
 		}()
 	}
 }
@@ -185,7 +189,6 @@ func (s *Server) handle(nc net.Conn, cfg *ssh.ServerConfig) {
 func (s *Server) session(nc net.Conn, ch ssh.Channel, reqs <-chan *ssh.Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	defer ch.Close()
 	done := make(chan int, 1)
 	started := false
 	for {

@@ -466,6 +466,7 @@ type Env struct {
 	Announcer *Announcer
 	Refresher *Refresher
 	Intents   *Intents
+	Tokens    *Tokens
 }
 
 // Deps returns the router dependencies backed by the fakes (the inventory
@@ -474,6 +475,7 @@ func (e *Env) Deps() commands.Deps {
 	return commands.Deps{
 		Inventory: e.Inventory, Docker: e.Docker, Alerts: e.Alerts, Audit: e.Audit,
 		Hosts: e.Inventory, Announcer: e.Announcer, Refresher: e.Refresher, Intents: e.Intents,
+		Tokens: e.Tokens,
 	}
 }
 
@@ -516,6 +518,7 @@ func NewEnv(now func() time.Time) *Env {
 		Announcer: &Announcer{},
 		Refresher: &Refresher{},
 		Intents:   &Intents{},
+		Tokens:    &Tokens{},
 	}
 }
 
@@ -523,4 +526,43 @@ func NewEnv(now func() time.Time) *Env {
 func hexID(prefix string) string {
 	const zeros = "0000000000000000000000000000000000000000000000000000000000000000"
 	return prefix + zeros[len(prefix):]
+}
+
+// Tokens is an in-memory commands.UsedTokens; Fail makes it error, as a
+// database that cannot write does.
+type Tokens struct {
+	mu   sync.Mutex
+	used map[string]time.Time
+	err  error
+}
+
+// UseToken implements commands.UsedTokens.
+func (t *Tokens) UseToken(_ context.Context, id string, expires time.Time) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		return false, t.err
+	}
+	if _, ok := t.used[id]; ok {
+		return false, nil
+	}
+	if t.used == nil {
+		t.used = make(map[string]time.Time)
+	}
+	t.used[id] = expires
+	return true, nil
+}
+
+// Fail makes every later UseToken return err (nil heals it).
+func (t *Tokens) Fail(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.err = err
+}
+
+// Len is how many tokens were recorded as used.
+func (t *Tokens) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.used)
 }

@@ -232,6 +232,132 @@ func (s *Server) Tap(t testing.TB, msg Message, label string) *http.Response {
 	return resp
 }
 
+// WebTap taps an http action button the way ntfy's web app does: with
+// fetch(url, {method, headers, body}) from the page's origin, the ntfy
+// server's own. It applies the browser's CORS rules (Fetch standard): a
+// request that is not simple is preceded by an OPTIONS preflight that must
+// answer 2xx and allow the origin, the method and the headers, and every
+// response must allow the origin (fetch sends no credentials, so "*"
+// does). Where the browser would block, WebTap returns the error the web
+// app shows ("TypeError: Failed to fetch") instead of the response.
+func (s *Server) WebTap(t testing.TB, msg Message, label string) (*http.Response, error) {
+	t.Helper()
+	a := s.httpAction(t, msg, label)
+	method := a.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	if needsPreflight(method, a.Headers) {
+		if err := s.preflight(client, a, method); err != nil {
+			return nil, err
+		}
+	}
+	var body io.Reader
+	if a.Body != "" {
+		body = strings.NewReader(a.Body)
+	}
+	req, err := http.NewRequest(method, a.URL, body)
+	if err != nil {
+		t.Fatalf("ntfytest: tapping %q: %v", label, err)
+	}
+	for k, v := range a.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Origin", s.URL)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, errFailedToFetch
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if !allowsOrigin(resp.Header, s.URL) {
+		return nil, errFailedToFetch
+	}
+	return resp, nil
+}
+
+var errFailedToFetch = errors.New("TypeError: Failed to fetch")
+
+func (s *Server) httpAction(t testing.TB, msg Message, label string) Action {
+	t.Helper()
+	i := slices.IndexFunc(msg.Actions, func(a Action) bool { return a.Label == label })
+	if i < 0 {
+		t.Fatalf("ntfytest: message %s has no action labelled %q", msg.ID, label)
+	}
+	if msg.Actions[i].Action != "http" {
+		t.Fatalf("ntfytest: action %q is %q, not an http action", label, msg.Actions[i].Action)
+	}
+	return msg.Actions[i]
+}
+
+// needsPreflight is the Fetch standard's test for a simple request: a
+// simple method and only CORS-safelisted headers.
+func needsPreflight(method string, headers map[string]string) bool {
+	if method != http.MethodGet && method != http.MethodHead && method != http.MethodPost {
+		return true
+	}
+	for k, v := range headers {
+		switch strings.ToLower(k) {
+		case "accept", "accept-language", "content-language":
+		case "content-type":
+			mt, _, _ := mime.ParseMediaType(v)
+			if mt != "text/plain" && mt != "multipart/form-data" && mt != "application/x-www-form-urlencoded" {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) preflight(client *http.Client, a Action, method string) error {
+	req, err := http.NewRequest(http.MethodOptions, a.URL, nil)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for k := range a.Headers {
+		names = append(names, strings.ToLower(k))
+	}
+	slices.Sort(names)
+	req.Header.Set("Origin", s.URL)
+	req.Header.Set("Access-Control-Request-Method", method)
+	if len(names) > 0 {
+		req.Header.Set("Access-Control-Request-Headers", strings.Join(names, ","))
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return errFailedToFetch
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 || !allowsOrigin(resp.Header, s.URL) {
+		return errFailedToFetch
+	}
+	allowed := func(header, v string) bool {
+		for _, f := range strings.Split(resp.Header.Get(header), ",") {
+			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, v) {
+				return true
+			}
+		}
+		return false
+	}
+	if method != http.MethodGet && method != http.MethodHead && method != http.MethodPost && !allowed("Access-Control-Allow-Methods", method) {
+		return errFailedToFetch
+	}
+	for _, n := range names {
+		if !allowed("Access-Control-Allow-Headers", n) {
+			return errFailedToFetch
+		}
+	}
+	return nil
+}
+
+func allowsOrigin(h http.Header, origin string) bool {
+	v := h.Values("Access-Control-Allow-Origin")
+	return len(v) == 1 && (v[0] == "*" || v[0] == origin)
+}
+
 // ServeHTTP implements the publishing endpoints.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
