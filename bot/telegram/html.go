@@ -140,7 +140,7 @@ type rendered struct {
 	html     string
 	plainLen int
 	plain    string // for a document when the text is too long
-	keyboard *models.InlineKeyboardMarkup
+	keyboard *markup
 	file     *commands.File
 }
 
@@ -173,7 +173,7 @@ var buttonStyles = map[commands.ButtonStyle]string{
 // keyboard lays buttons out three to a row. Buttons whose payload cannot
 // be callback_data are dropped rather than failing the whole message; the
 // router never produces them.
-func keyboard(bs []commands.Button) *models.InlineKeyboardMarkup {
+func keyboard(bs []commands.Button) *markup {
 	var rows [][]models.InlineKeyboardButton
 	var row []models.InlineKeyboardButton
 	seen := map[string]bool{}
@@ -198,12 +198,12 @@ func keyboard(bs []commands.Button) *models.InlineKeyboardMarkup {
 	if len(rows) == 0 {
 		return nil
 	}
-	return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+	return &markup{InlineKeyboard: rows}
 }
 
 // noKeyboard removes an inline keyboard when sent with an edit.
-func noKeyboard() *models.InlineKeyboardMarkup {
-	return &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
+func noKeyboard() *markup {
+	return &markup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
 }
 
 // renderNotice maps a rendered notice to HTML: a bold title with the

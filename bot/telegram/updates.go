@@ -145,7 +145,7 @@ func (b *Bot) onCallback(ctx context.Context, q *models.CallbackQuery) {
 
 // edit replaces a message's text and keyboard (nil removes it), falling
 // back to a new message when the text would not fit or the edit fails.
-func (b *Bot) edit(ctx context.Context, chatID int64, msgID int, html string, kb *models.InlineKeyboardMarkup, fallback rendered) {
+func (b *Bot) edit(ctx context.Context, chatID int64, msgID int, html string, kb *markup, fallback rendered) {
 	if kb == nil {
 		kb = noKeyboard()
 	}
@@ -165,7 +165,7 @@ func (b *Bot) edit(ctx context.Context, chatID int64, msgID int, html string, kb
 }
 
 // pressed is the keyboard without the button that was pressed.
-func pressed(kb *models.InlineKeyboardMarkup, data string) *models.InlineKeyboardMarkup {
+func pressed(kb *models.InlineKeyboardMarkup, data string) *markup {
 	if kb == nil {
 		return nil
 	}
@@ -184,7 +184,7 @@ func pressed(kb *models.InlineKeyboardMarkup, data string) *models.InlineKeyboar
 	if len(rows) == 0 {
 		return nil
 	}
-	return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+	return &markup{InlineKeyboard: rows}
 }
 
 // callbackMessage finds the chat and message a press came from; the

@@ -2,6 +2,7 @@ package telegramtest
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -159,22 +160,24 @@ func parseMarkup(p params) (kb [][]Button, present bool, err error) {
 		// Reply keyboards are legal on Telegram but deckhand never uses them.
 		return nil, true, badRequest("fake: only inline keyboards are implemented")
 	}
-	for _, row := range *m.InlineKeyboard {
-		for _, b := range row {
+	var raw struct {
+		InlineKeyboard [][]map[string]json.RawMessage `json:"inline_keyboard"`
+	}
+	if err := p.decode("reply_markup", &raw); err != nil {
+		return nil, true, err
+	}
+	for i, row := range *m.InlineKeyboard {
+		for j, b := range row {
 			if b.Text == "" {
 				return nil, true, badRequest("button text is empty")
 			}
-			if b.URL == "" && b.CallbackData == "" {
-				return nil, true, badRequest("text buttons are unallowed in the inline keyboard")
-			}
-			if b.URL != "" && b.CallbackData != "" {
-				// "Exactly one of the optional fields must be used."
-				return nil, true, badRequest("can't parse inline keyboard button: exactly one of url and callback_data must be used")
+			if err := oneAction(raw.InlineKeyboard[i][j]); err != nil {
+				return nil, true, err
 			}
 			if b.URL != "" && !openable(b.URL) {
 				return nil, true, badRequest("BUTTON_URL_INVALID")
 			}
-			if b.URL == "" && (len(b.CallbackData) < 1 || len(b.CallbackData) > MaxCallbackData) {
+			if _, cb := raw.InlineKeyboard[i][j]["callback_data"]; cb && (len(b.CallbackData) < 1 || len(b.CallbackData) > MaxCallbackData) {
 				return nil, true, badRequest("BUTTON_DATA_INVALID")
 			}
 			switch b.Style {
@@ -189,6 +192,42 @@ func parseMarkup(p params) (kb [][]Button, present bool, err error) {
 		kb = nil
 	}
 	return kb, true, nil
+}
+
+// actionFields are the optional fields of InlineKeyboardButton that give
+// it its type; text, style and icon_custom_emoji_id only decorate it.
+var actionFields = []string{"url", "callback_data", "web_app", "login_url", "switch_inline_query",
+	"switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay"}
+
+// oneAction enforces "exactly one of the optional fields must be used to
+// specify type of the button". Presence counts, not content: an empty
+// switch_inline_query is a valid action, and an empty copy_text is still a
+// second action next to callback_data.
+func oneAction(b map[string]json.RawMessage) error {
+	var set []string
+	for _, f := range actionFields {
+		if _, ok := b[f]; ok {
+			set = append(set, f)
+		}
+	}
+	switch {
+	case len(set) == 0:
+		return badRequest("text buttons are unallowed in the inline keyboard")
+	case len(set) > 1:
+		return badRequest("can't parse inline keyboard button: exactly one of %s must be used", strings.Join(set, ", "))
+	}
+	if set[0] == "copy_text" {
+		var c struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(b["copy_text"], &c); err != nil {
+			return badRequest("can't parse inline keyboard button: copy_text")
+		}
+		if n := utf8.RuneCountInString(c.Text); n < 1 || n > 256 {
+			return badRequest("BUTTON_COPY_TEXT_INVALID")
+		}
+	}
+	return nil
 }
 
 // limitLocked applies injected and strict rate limits to a chat.
