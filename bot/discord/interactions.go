@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"net/http"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -137,6 +138,16 @@ func (b *Bot) followup(ctx context.Context, i *discordgo.Interaction, out outgoi
 	}
 }
 
+// autocompleteResponse replaces discordgo.InteractionResponse for
+// autocomplete: InteractionResponseData.Choices is omitempty, so "no match"
+// would go out without the choices field Discord requires.
+type autocompleteResponse struct {
+	Type discordgo.InteractionResponseType `json:"type"`
+	Data struct {
+		Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+	} `json:"data"`
+}
+
 // handleAutocomplete answers with at most 25 choices within the window.
 // Unmapped users get none: names of containers are not for strangers.
 func (b *Bot) handleAutocomplete(ctx context.Context, i *discordgo.Interaction) {
@@ -156,11 +167,10 @@ func (b *Bot) handleAutocomplete(ctx context.Context, i *discordgo.Interaction) 
 			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: v, Value: v})
 		}
 	}
-	err := b.s.InteractionRespond(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
-		Data: &discordgo.InteractionResponseData{Choices: choices},
-	}, discordgo.WithContext(ctx))
-	if err != nil {
+	resp := autocompleteResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult}
+	resp.Data.Choices = choices
+	endpoint := discordgo.EndpointInteractionResponse(i.ID, i.Token)
+	if _, err := b.s.RequestWithBucketID(http.MethodPost, endpoint, resp, endpoint, discordgo.WithContext(ctx)); err != nil {
 		b.log.Warn("discord: autocomplete", "command", data.Name, "err", describe(err))
 	}
 }

@@ -86,7 +86,10 @@ func (s *Server) handleCallback(req *apiRequest, id, token string) {
 	}
 	it.acked = true
 	it.callbackType = b.Type
-	resp := Response{Kind: KindCallback, Type: b.Type, Status: http.StatusNoContent, Choices: b.Data.Choices}
+	resp := Response{Kind: KindCallback, Type: b.Type, Status: http.StatusNoContent}
+	if b.Data.Choices != nil {
+		resp.Choices = *b.Data.Choices
+	}
 	switch b.Type {
 	case CallbackMessage, CallbackDeferredMessage:
 		m := s.newMessage(it.ChannelID, b.Data, files)

@@ -407,7 +407,7 @@ type messageBody struct {
 	Flags        *int               `json:"flags"`
 	Nonce        any                `json:"nonce"`
 	EnforceNonce bool               `json:"enforce_nonce"`
-	Choices      []Choice           `json:"choices"`
+	Choices      *[]Choice          `json:"choices"`
 }
 
 // readBody decodes a JSON body or a multipart body with payload_json and

@@ -201,8 +201,19 @@ func TestInteractionAckRules(t *testing.T) {
 	if st != http.StatusBadRequest || body["code"].(float64) != 50035 {
 		t.Errorf("autocomplete result for a command: %d %v", st, body)
 	}
-	if got := len(s.Failures()); got != 3 {
-		t.Errorf("failures = %d (%+v), want 3", got, s.Failures())
+
+	// "No match" is an empty list; leaving choices out is a 400.
+	bare := s.Autocomplete(s.GuildID, "42", nil, "logs", Opt("host", "n"))
+	st, body = cb(bare, map[string]any{"type": 8, "data": map[string]any{}})
+	if st != http.StatusBadRequest || body["code"].(float64) != 50035 {
+		t.Errorf("autocomplete without choices: %d %v", st, body)
+	}
+	none := s.Autocomplete(s.GuildID, "42", nil, "logs", Opt("host", "n"))
+	if st, body = cb(none, map[string]any{"type": 8, "data": map[string]any{"choices": []any{}}}); st != http.StatusNoContent {
+		t.Errorf("autocomplete with no match: %d %v", st, body)
+	}
+	if got := len(s.Failures()); got != 4 {
+		t.Errorf("failures = %d (%+v), want 4", got, s.Failures())
 	}
 }
 

@@ -250,7 +250,14 @@ func validateOptions(f formErrors, opts []CommandOption, path ...string) {
 	}
 }
 
-func validateChoices(f formErrors, choices []Choice) {
+// validateChoices checks an autocomplete result. The docs list choices
+// without a "?": an empty list answers "no match", an absent one is refused.
+func validateChoices(f formErrors, list *[]Choice) {
+	if list == nil {
+		f.add("BASE_TYPE_REQUIRED", "This field is required", "data", "choices")
+		return
+	}
+	choices := *list
 	if len(choices) > MaxChoices {
 		f.add("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.", "data", "choices")
 	}
