@@ -257,6 +257,23 @@ func TestSlashCommandOptionsBecomePositionalArgs(t *testing.T) {
 	}
 }
 
+// Replies echo what users typed (a /silence reason, a container name):
+// the edit of the deferred answer must say that nothing pings, or Discord
+// parses mentions in the new content with its default of everything.
+func TestEchoedMentionsDoNotPing(t *testing.T) {
+	h := start(t, true)
+	it := h.fake.SlashCommand(h.fake.GuildID, userVic, []string{roleViewer}, "logs",
+		discordtest.Opt("host", "@everyone"), discordtest.Opt("container", "<@"+userAlice+"> <@&"+roleOps+">"))
+	rs := h.fake.WaitResponses(t, it.ID, hasKind(discordtest.KindEditOriginal), wait)
+	m := rs[len(rs)-1].Message
+	if !strings.Contains(m.Content, "@everyone") {
+		t.Fatalf("answer = %q, want the echoed text", m.Content)
+	}
+	if len(m.Pings) != 0 {
+		t.Errorf("answer %q pings %v", m.Content, m.Pings)
+	}
+}
+
 func TestRefusedCommandIsPrivateFromTheStart(t *testing.T) {
 	h := start(t, true)
 	for _, who := range []struct {

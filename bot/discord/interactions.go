@@ -121,7 +121,8 @@ func editedAlert(m *discordgo.Message, r commands.Reply) outgoing {
 }
 
 func (b *Bot) editOriginal(ctx context.Context, i *discordgo.Interaction, out outgoing) {
-	edit := &discordgo.WebhookEdit{Content: &out.content, Embeds: &out.embeds, Components: &out.components, Files: out.files}
+	edit := &discordgo.WebhookEdit{Content: &out.content, Embeds: &out.embeds, Components: &out.components, Files: out.files,
+		AllowedMentions: noPings()}
 	if _, err := b.s.InteractionResponseEdit(i, edit, discordgo.WithContext(ctx)); err != nil {
 		b.log.Warn("discord: edit response", "err", describe(err))
 	}
@@ -129,7 +130,7 @@ func (b *Bot) editOriginal(ctx context.Context, i *discordgo.Interaction, out ou
 
 func (b *Bot) followup(ctx context.Context, i *discordgo.Interaction, out outgoing, private bool) {
 	p := &discordgo.WebhookParams{Content: out.content, Embeds: out.embeds, Components: out.components, Files: out.files,
-		AllowedMentions: &discordgo.MessageAllowedMentions{}}
+		AllowedMentions: noPings()}
 	if private {
 		p.Flags = discordgo.MessageFlagsEphemeral
 	}

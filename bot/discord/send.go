@@ -25,6 +25,15 @@ type createMessage struct {
 	EnforceNonce    bool                              `json:"enforce_nonce,omitempty"`
 }
 
+// noPings goes with every message deckhand writes, created or edited.
+// Alerts never ping (the channel's notification settings decide), and
+// replies echo what users typed, so "@everyone" in a /silence reason must
+// stay text. Discord's default, when the field is absent, is to parse
+// every mention, and an edit of new content is parsed afresh.
+func noPings() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
 // Send delivers one alert notice to the alert channel and returns its
 // reference "channelID/messageID". With item.Ref set it edits that message
 // instead (ack, recovery); if the message is gone it posts a new one. The
@@ -49,6 +58,7 @@ func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error
 		edit := discordgo.NewMessageEdit(ch, id)
 		edit.Embeds = &embeds
 		edit.Components = &components
+		edit.AllowedMentions = noPings()
 		_, err := b.s.ChannelMessageEditComplex(edit, opts...)
 		if err == nil {
 			return item.Ref, nil
@@ -61,8 +71,7 @@ func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error
 
 	msg := createMessage{
 		Embeds: embeds, Components: components,
-		// Alerts never ping: the channel's notification settings decide.
-		AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}},
+		AllowedMentions: noPings(),
 	}
 	if item.ID != 0 {
 		msg.Nonce = "dh-" + strconv.FormatInt(item.ID, 10)

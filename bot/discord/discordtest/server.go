@@ -408,6 +408,8 @@ type messageBody struct {
 	Nonce        any                `json:"nonce"`
 	EnforceNonce bool               `json:"enforce_nonce"`
 	Choices      *[]Choice          `json:"choices"`
+	// AllowedMentions decides which mentions in Content notify anyone.
+	AllowedMentions *allowedMentions `json:"allowed_mentions"`
 }
 
 // readBody decodes a JSON body or a multipart body with payload_json and
@@ -472,6 +474,7 @@ func (s *Server) newMessage(channelID string, b messageBody, files []Attachment)
 	}
 	if b.Content != nil {
 		m.Content = *b.Content
+		m.Pings = pings(m.Content, b.AllowedMentions)
 	}
 	if b.Embeds != nil {
 		m.Embeds = append(m.Embeds, *b.Embeds...)
@@ -505,7 +508,9 @@ func (s *Server) store(m *Message) {
 func (s *Server) applyEdit(m *Message, b messageBody, files []Attachment) (*Message, *APIError) {
 	c := m.clone()
 	if b.Content != nil {
+		// New content re-parses mentions from scratch.
 		c.Content = *b.Content
+		c.Pings = pings(c.Content, b.AllowedMentions)
 	}
 	if b.Embeds != nil {
 		c.Embeds = append([]Embed{}, *b.Embeds...)

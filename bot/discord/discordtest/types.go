@@ -98,6 +98,9 @@ type Message struct {
 	// InteractionID is the interaction this message answers, if any (not
 	// part of Discord's JSON: the fake keeps it for assertions).
 	InteractionID string `json:"-"`
+	// Pings are the mentions in Content that notified someone (@everyone,
+	// <@id>, ...), as Discord parses them under allowed_mentions.
+	Pings []string `json:"-"`
 	// Edits counts the PATCHes applied to the message.
 	Edits int `json:"-"`
 	// Deleted is set when the message was deleted; deleted messages stay
@@ -132,6 +135,7 @@ func (m Message) clone() Message {
 	c.Embeds = append([]Embed(nil), m.Embeds...)
 	c.Components = append([]Component(nil), m.Components...)
 	c.Attachments = append([]Attachment(nil), m.Attachments...)
+	c.Pings = append([]string(nil), m.Pings...)
 	return c
 }
 
