@@ -67,9 +67,13 @@ func (l *lines) add(s string) {
 	l.b.WriteString(s)
 }
 
-func (l *lines) String() string {
+func (l *lines) String() string { return l.close("") }
+
+// close ends the text, naming where the dropped lines went (suffix fits
+// the 40 bytes of room with the count).
+func (l *lines) close(suffix string) string {
 	if l.dropped > 0 {
-		return l.b.String() + fmt.Sprintf("\n… and %d more", l.dropped)
+		return l.b.String() + fmt.Sprintf("\n… and %d more%s", l.dropped, suffix)
 	}
 	return l.b.String()
 }

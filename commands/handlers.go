@@ -235,19 +235,29 @@ func (r *Router) cmdContainers(ctx context.Context, c *call, args []string) (Rep
 		return Reply{Text: fmt.Sprintf("No containers on **%s**.", h.Name)}, nil
 	}
 	l := newLines(fmt.Sprintf("**%s** — %d containers", h.Name, len(list)))
+	var full strings.Builder
 	project := "\x00"
 	for _, ct := range list {
 		if ct.ComposeProject != project {
 			project = ct.ComposeProject
-			if project != "" {
-				l.add("__" + project + "__")
-			} else {
-				l.add("__(no project)__")
+			name := project
+			if name == "" {
+				name = "(no project)"
 			}
+			l.add("__" + name + "__")
+			fmt.Fprintf(&full, "%s\n", name)
 		}
 		l.add("• " + ctrLine(ct) + " · " + truncate(sanitizeLine(ct.Image), 80))
+		fmt.Fprintf(&full, "  %s · %s\n", strings.ReplaceAll(ctrLine(ct), "`", ""), sanitizeLine(ct.Image))
 	}
-	return Reply{Text: l.String()}, nil
+	if l.dropped == 0 {
+		return Reply{Text: l.String()}, nil
+	}
+	// A count is no answer to "what runs there": the whole list goes along.
+	return Reply{
+		Text: l.close(" (full list attached)"),
+		File: &File{Name: fileName(h.Name, "containers", "txt"), Data: []byte(full.String())},
+	}, nil
 }
 
 // resolveTarget validates host and container arguments for a command that

@@ -624,8 +624,22 @@ func TestOutputBounds(t *testing.T) {
 		}
 	}
 
+	// What does not fit goes out whole as a file, not as a count.
+	rep := f.handle(viewer, "containers", "nas")
+	if rep.File == nil || rep.File.Name != "nas-containers.txt" {
+		t.Fatalf("long container list not attached: file=%v", rep.File != nil)
+	}
+	for _, ct := range many {
+		if !strings.Contains(string(rep.File.Data), ct.Name+" ") {
+			t.Fatalf("attached list lacks %s", ct.Name)
+		}
+	}
+	if !strings.Contains(rep.Text, "attached") {
+		t.Errorf("text does not point to the attachment: …%q", rep.Text[max(0, len(rep.Text)-80):])
+	}
+
 	f.env.Docker.LogsText = strings.Repeat("2025-06-01T12:00:00Z something happened here\n", 200)
-	rep := f.handle(viewer, "logs", "nas", "svc-001", "200")
+	rep = f.handle(viewer, "logs", "nas", "svc-001", "200")
 	f.mustOK(rep)
 	if rep.File == nil || string(rep.File.Data) != f.env.Docker.LogsText || rep.File.Name != "nas-svc-001.log" {
 		t.Fatalf("long logs not attached: file=%v text=%q", rep.File != nil, rep.Text)
