@@ -83,8 +83,12 @@ func bound(r Reply) Reply {
 	if !utf8.ValidString(r.Text) {
 		r.Text = strings.ToValidUTF8(r.Text, "?")
 	}
-	if len(r.Text) > MaxText {
-		r.Text = truncate(r.Text, MaxText-len("\n… (truncated)")) + "\n… (truncated)"
+	limit := MaxText
+	if strings.TrimSpace(r.Title) != "" {
+		limit = MaxDetail
+	}
+	if len(r.Text) > limit {
+		r.Text = truncate(r.Text, limit-len("\n… (truncated)")) + "\n… (truncated)"
 	}
 	r.Title = truncate(sanitizeLine(r.Title), 200)
 	if len(r.Buttons) > 5 {

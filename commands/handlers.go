@@ -311,8 +311,10 @@ func (r *Router) cmdLogs(ctx context.Context, c *call, args []string) (Reply, er
 		return Reply{Text: head + ": (empty)"}, nil
 	}
 	clean := cleanLog(out)
-	if len(clean) <= inlineLimit && !strings.Contains(clean, "```") {
-		return Reply{Text: head + "\n```\n" + clean + "\n```"}, nil
+	if len(clean) <= MaxDetail-len("```\n\n```") && !strings.Contains(clean, "```") {
+		// Titled, so a screenful of lines stays inline (see MaxDetail).
+		title := fmt.Sprintf("Last %d log lines of %s/%s", tail, h.Name, ct.Name)
+		return Reply{Title: title, Text: "```\n" + clean + "\n```"}, nil
 	}
 	return Reply{
 		Text: head + " (attached).",

@@ -91,8 +91,12 @@ func (f *fixture) press(a deckhand.Actor, payload string) commands.Reply {
 // checkReply asserts the limits every reply must respect.
 func checkReply(t testing.TB, rep commands.Reply) {
 	t.Helper()
-	if len(rep.Text) > commands.MaxText {
-		t.Errorf("reply text %d bytes > %d", len(rep.Text), commands.MaxText)
+	limit := commands.MaxText
+	if strings.TrimSpace(rep.Title) != "" {
+		limit = commands.MaxDetail
+	}
+	if len(rep.Text) > limit {
+		t.Errorf("reply text %d bytes > %d", len(rep.Text), limit)
 	}
 	if len(rep.Title) > 256 {
 		t.Errorf("reply title %d bytes", len(rep.Title))

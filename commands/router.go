@@ -50,7 +50,7 @@ type File struct {
 
 // Reply is a platform-neutral answer.
 type Reply struct {
-	Text      string // plain text with simple markdown (**bold**, `code`); at most MaxText bytes
+	Text      string // plain text with simple markdown (**bold**, `code`); at most MaxText bytes, MaxDetail with a Title
 	Title     string
 	Buttons   []Button
 	File      *File
@@ -62,6 +62,11 @@ type Reply struct {
 // MaxText bounds Reply.Text so that it fits a Discord message (2000) with
 // room for the adapter's decoration; Telegram allows 4096.
 const MaxText = 1900
+
+// MaxDetail bounds Reply.Text of a reply with a Title: Discord shows those
+// as an embed, whose description takes 4096, and Telegram's 4096 leave
+// room for the title (at most 200) before it.
+const MaxDetail = 3800
 
 // Stat is one container's resource usage as `docker stats` reports it.
 type Stat struct {

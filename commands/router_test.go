@@ -644,6 +644,13 @@ func TestOutputBounds(t *testing.T) {
 	if rep.File == nil || string(rep.File.Data) != f.env.Docker.LogsText || rep.File.Name != "nas-svc-001.log" {
 		t.Fatalf("long logs not attached: file=%v text=%q", rep.File != nil, rep.Text)
 	}
+	// Twenty ordinary lines are read in the chat, not downloaded.
+	f.env.Docker.LogsText = strings.Repeat("2025-06-01T12:00:00.123456789Z level=info msg=\"request served\" path=/api/v1/items/42 status=200 dur=12ms client=10.0.0.7\n", 20)
+	rep = f.handle(viewer, "logs", "nas", "svc-001", "20")
+	f.mustOK(rep)
+	if rep.File != nil || strings.Count(rep.Text, "request served") != 20 {
+		t.Fatalf("20 log lines (%d bytes) not inline: file=%v", len(f.env.Docker.LogsText), rep.File != nil)
+	}
 	f.env.Docker.LogsText = "short\n\x1b[31mred\x1b[0m\n"
 	rep = f.handle(viewer, "logs", "nas", "svc-001")
 	if rep.File != nil || !strings.Contains(rep.Text, "red") || strings.Contains(rep.Text, "\x1b") {
