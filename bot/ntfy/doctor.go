@@ -84,4 +84,3 @@ func (s *Sender) credentialsFix(status int) string {
 	}
 	return "check ntfy.server and ntfy.topic"
 }
-
