@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -43,7 +44,7 @@ func (s *Sender) doctorRead(ctx context.Context) deckhand.Check {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode != http.StatusOK {
-		return deckhand.Fail(doctorSubject, "read access: "+statusError(resp, raw).Error(), s.credentialsFix(resp.StatusCode))
+		return deckhand.Fail(doctorSubject, "read access: "+answerText(resp, raw), s.credentialsFix(resp.StatusCode))
 	}
 	return deckhand.Pass(doctorSubject, "server "+s.cfg.server()+" answers, read access to the topic")
 }
@@ -65,7 +66,7 @@ func (s *Sender) doctorPublish(ctx context.Context) deckhand.Check {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return deckhand.Fail(doctorSubject, "publish: "+statusError(resp, raw).Error(), s.credentialsFix(resp.StatusCode))
+		return deckhand.Fail(doctorSubject, "publish: "+answerText(resp, raw), s.credentialsFix(resp.StatusCode))
 	}
 	return deckhand.Pass(doctorSubject, "test message published")
 }
@@ -83,4 +84,15 @@ func (s *Sender) credentialsFix(status int) string {
 		return "the ntfy server failed: check its logs"
 	}
 	return "check ntfy.server and ntfy.topic"
+}
+
+// answerText is ntfy's refusal as the server said it, without the
+// delivery classification that statusError wraps it in.
+func answerText(resp *http.Response, raw []byte) string {
+	err := statusError(resp, raw)
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Error()
+	}
+	return err.Error()
 }

@@ -88,7 +88,9 @@ func doctorChecks(ctx context.Context, cfg *fileConfig, sendTest bool, timeout t
 	}
 	// Without a chat platform nobody opens public_url from a notification.
 	if len(cfg.platforms()) > 0 {
-		groups = append(groups, func(ctx context.Context) []deckhand.Check { return []deckhand.Check{doctorPublicURL(ctx, cfg.PublicURL)} })
+		groups = append(groups, func(ctx context.Context) []deckhand.Check {
+			return []deckhand.Check{doctorPublicURL(ctx, cfg.PublicURL)}
+		})
 	}
 	results := make([][]deckhand.Check, len(groups))
 	var wg sync.WaitGroup
