@@ -9,6 +9,7 @@ import (
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/alerts"
 	"github.com/deckhand/deckhand/collector"
+	"github.com/deckhand/deckhand/store"
 	"github.com/deckhand/deckhand/store/storetest"
 )
 
@@ -82,5 +83,59 @@ func TestInventorySpread(t *testing.T) {
 	}
 	if d := inventorySpread("x", 1000, 20*time.Second); d >= 20*time.Second {
 		t.Errorf("waits %s, beyond the inventory interval", d)
+	}
+}
+
+// Availability is added up in memory and written once per 5-minute slot;
+// a change of state is written at once, so that its outage starts on time.
+func TestAvailabilityWrittenOncePerSlot(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	eng, err := alerts.New(alerts.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(Config{Hosts: []string{"nas"}}, Deps{Store: st, Collector: stillRunning{}, Engine: eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	up := []store.Availability{{Host: "nas", Container: "web", Up: true}}
+	bucket := func() time.Duration {
+		t.Helper()
+		var got time.Duration
+		if err := st.UptimeEach(ctx, store.Res5m, slot, slot.Add(5*time.Minute), func(_ store.ContainerKey, bs []deckhand.UptimeBucket) {
+			for _, b := range bs {
+				if b.Start.Equal(slot) {
+					got = b.Up
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for i := range 3 {
+		m.avail.add(ctx, m, slot.Add(time.Duration(i+1)*time.Minute), 15*time.Second, up)
+	}
+	if got := bucket(); got != 0 {
+		t.Errorf("written before the slot closed: %s up", got)
+	}
+	m.avail.add(ctx, m, slot.Add(6*time.Minute), 15*time.Second, up)
+	if got := bucket(); got != 45*time.Second {
+		t.Errorf("after the slot closed: %s up, want 45s", got)
+	}
+	// Down: the outage opens at once, though its time waits for the slot.
+	m.avail.add(ctx, m, slot.Add(7*time.Minute), 15*time.Second, []store.Availability{{Host: "nas", Container: "web"}})
+	outages := 0
+	if err := st.UptimeEach(ctx, store.Res5m, slot.Add(5*time.Minute), slot.Add(10*time.Minute), func(_ store.ContainerKey, bs []deckhand.UptimeBucket) {
+		for _, b := range bs {
+			outages += len(b.Outages)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if outages != 1 {
+		t.Errorf("outage not opened at the change: %d outages", outages)
 	}
 }

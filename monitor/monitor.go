@@ -42,7 +42,7 @@ type Store interface {
 	ActiveSilences(ctx context.Context, now time.Time) ([]deckhand.Silence, error)
 	RecentAlerts(ctx context.Context, since time.Time, limit int) ([]deckhand.Alert, error)
 	ApplyAlerts(ctx context.Context, alerts []deckhand.Alert, notices []deckhand.Notice, platforms []string) error
-	RecordAvailability(ctx context.Context, at time.Time, span time.Duration, samples []store.Availability) error
+	RecordAvailabilitySums(ctx context.Context, at time.Time, sums []store.AvailabilitySum) error
 	UptimeEach(ctx context.Context, resolution string, since, until time.Time, fn func(store.ContainerKey, []deckhand.UptimeBucket)) error
 	Announcements(ctx context.Context, now time.Time) ([]deckhand.Announcement, error)
 	AddAnnouncement(ctx context.Context, a deckhand.Announcement) (int64, error)
@@ -135,6 +135,7 @@ type Monitor struct {
 	pending   sync.WaitGroup // hosts not yet collected once
 
 	lastSample time.Time // guarded by evalMu
+	avail      availability
 	uptime     uptimeCache
 }
 
@@ -203,7 +204,11 @@ func (m *Monitor) Run(ctx context.Context) error {
 	close(m.started)
 	<-gctx.Done()
 	<-c.Stop().Done()
-	return g.Wait()
+	err := g.Wait()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	m.avail.flush(fctx, m)
+	return err
 }
 
 // CollectOnce collects the named hosts (all when names is nil) at once,
@@ -271,4 +276,5 @@ func (l cronLogger) Error(err error, msg string, kv ...any) {
 func (m *Monitor) RunOnce(ctx context.Context) {
 	m.CollectOnce(ctx, nil, true)
 	m.sampleAll(ctx)
+	m.avail.flush(ctx, m)
 }

@@ -78,20 +78,11 @@ func resolutionValues() string {
 	return b.String()
 }
 
-// bucketRows encodes samples as [host, container, up_ms, down_ms, maint_ms].
-func bucketRows(samples []Availability, spanMS int64) [][5]any {
-	out := make([][5]any, len(samples))
-	for i, sm := range samples {
-		var up, down, maint int64
-		switch {
-		case sm.Maintenance:
-			maint = spanMS
-		case sm.Up:
-			up = spanMS
-		default:
-			down = spanMS
-		}
-		out[i] = [5]any{sm.Host, sm.Container, up, down, maint}
+// bucketRows encodes sums as [host, container, up_ms, down_ms, maint_ms].
+func bucketRows(sums []AvailabilitySum) [][5]any {
+	out := make([][5]any, len(sums))
+	for i, sm := range sums {
+		out[i] = [5]any{sm.Host, sm.Container, sm.Up.Milliseconds(), sm.Down.Milliseconds(), sm.Maintenance.Milliseconds()}
 	}
 	return out
 }
@@ -108,8 +99,44 @@ func (s *Store) RecordAvailability(ctx context.Context, at time.Time, span time.
 	if span < 0 {
 		return fmt.Errorf("record availability: negative span: %w", deckhand.ErrInvalidInput)
 	}
+	return s.RecordAvailabilitySums(ctx, at, sumsOf(samples, span))
+}
+
+// AvailabilitySum is what one container's samples added up to: the time
+// up, down and in maintenance to add to the buckets, and its state at the
+// end, for outages.
+type AvailabilitySum struct {
+	Availability          // the state at the end
+	Up, Down, Maintenance time.Duration
+}
+
+func sumsOf(samples []Availability, span time.Duration) []AvailabilitySum {
+	out := make([]AvailabilitySum, len(samples))
+	for i, sm := range samples {
+		out[i].Availability = sm
+		switch {
+		case sm.Maintenance:
+			out[i].Maintenance = span
+		case sm.Up:
+			out[i].Up = span
+		default:
+			out[i].Down = span
+		}
+	}
+	return out
+}
+
+// RecordAvailabilitySums (write) adds each sum to its container's 5m, 1h
+// and 1d buckets holding at, and opens or closes outages, at at, as
+// RecordAvailability does, from each sum's state. One transaction per call:
+// a caller that adds up its samples in memory writes once per bucket.
+func (s *Store) RecordAvailabilitySums(ctx context.Context, at time.Time, sums []AvailabilitySum) error {
+	for _, sm := range sums {
+		if sm.Up < 0 || sm.Down < 0 || sm.Maintenance < 0 {
+			return fmt.Errorf("record availability: negative time: %w", deckhand.ErrInvalidInput)
+		}
+	}
 	atMS := at.UnixMilli()
-	spanMS := span.Milliseconds()
 	return s.write(ctx, func(tx *sql.Tx) error {
 		// Loading the open outages once turns a per-sample lookup into a map
 		// access: only transitions touch the outages table.
@@ -135,7 +162,7 @@ func (s *Store) RecordAvailability(ctx context.Context, at time.Time, span time.
 		// One statement for the whole batch: the rows travel as one JSON
 		// array and SQLite fans them out to the three resolutions, instead
 		// of three round trips through the driver per sample.
-		rowsJSON, err := json.Marshal(bucketRows(samples, spanMS))
+		rowsJSON, err := json.Marshal(bucketRows(sums))
 		if err != nil {
 			return fmt.Errorf("record availability: %w", err)
 		}
@@ -151,7 +178,8 @@ func (s *Store) RecordAvailability(ctx context.Context, at time.Time, span time.
 			return fmt.Errorf("record availability: buckets: %w", err)
 		}
 
-		for _, sm := range samples {
+		for _, sum := range sums {
+			sm := sum.Availability
 			k := ContainerKey{sm.Host, sm.Container}
 			id, isOpen := open[k]
 			isDown := !sm.Up && !sm.Maintenance
@@ -364,6 +392,12 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 	})
 	if err != nil {
 		return PruneStats{}, err
+	}
+	// Copy the WAL back and truncate it, so the files stay small between
+	// SQLite's own checkpoints (every 4 MB of WAL); a reader in the way
+	// only postpones it to the next prune.
+	if _, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return st, fmt.Errorf("prune: checkpoint: %w", err)
 	}
 	return st, nil
 }

@@ -2,10 +2,13 @@ package store_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/store"
 )
 
@@ -47,5 +50,32 @@ func TestUsedTokens(t *testing.T) {
 	use(s, "1ktN-DnZ1RQYnp00", exp, false)
 	if st, err := s.Prune(ctx, exp.Add(store.KeepUsedTokens+time.Second)); err != nil || st.Tokens != 1 {
 		t.Fatalf("Prune past the margin = %+v, %v; want the token gone", st, err)
+	}
+}
+
+// Prune leaves the WAL truncated: the files stay small between SQLite's
+// own checkpoints.
+func TestPruneTruncatesTheWAL(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.db")
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 50 {
+		if err := st.AddAudit(ctx, deckhand.AuditEntry{At: time.Now(), Action: deckhand.ActionRestart, Host: "nas", Target: strconv.Itoa(i), Result: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+		t.Fatalf("no WAL to checkpoint: %v", err)
+	}
+	if _, err := st.Prune(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() != 0 {
+		t.Errorf("WAL is %d bytes after Prune, want 0", fi.Size())
 	}
 }
