@@ -249,7 +249,6 @@ func (c *Collector) finish(h *hostConn, snap *deckhand.Snapshot) {
 }
 
 func (c *Collector) collect(ctx context.Context, h *hostConn, m mode, snap *deckhand.Snapshot) (stale int, err error) {
-	name := h.cfg.Name
 	full := m == modeFull
 	h.mu.Lock()
 	probe := full || !h.probed
@@ -257,21 +256,9 @@ func (c *Collector) collect(ctx context.Context, h *hostConn, m mode, snap *deck
 	// The version is fetched once, then only on the slow tier: the fast tier
 	// must stay at two commands, and ps reports a down daemon just as well.
 	if probe {
-		var res result
-		res, err = h.run(ctx, "version", "--format", jsonLineFormat)
-		v, perr := ParseVersion(res.Stdout)
-		cerr := classify("docker version", name, h.cfg.DockerPath, res, err)
-		switch {
-		case cerr != nil && (isClassified(cerr) || !errors.Is(perr, deckhand.ErrDaemonDown)):
-			return 0, cerr
-		case errors.Is(perr, deckhand.ErrDaemonDown):
-			msg := firstLine(string(res.Stderr))
-			if msg == "" {
-				msg = "server not reachable"
-			}
-			return 0, fmt.Errorf("docker version on %s: %s: %w", name, msg, deckhand.ErrDaemonDown)
-		case perr != nil:
-			return 0, fmt.Errorf("docker version on %s: %w", name, perr)
+		v, err := probeVersion(ctx, h)
+		if err != nil {
+			return 0, err
 		}
 		h.mu.Lock()
 		h.versions, h.probed = v, true
@@ -521,4 +508,26 @@ func (c *Collector) slowTier(ctx context.Context, h *hostConn, snap *deckhand.Sn
 	}
 	snap.Images, snap.Volumes = imgs, vols
 	return true
+}
+
+// probeVersion runs docker version: the first command on a host, so its
+// error says whether the host, SSH, the CLI or the daemon failed.
+func probeVersion(ctx context.Context, h *hostConn) (Versions, error) {
+	name := h.cfg.Name
+	res, err := h.run(ctx, "version", "--format", jsonLineFormat)
+	v, perr := ParseVersion(res.Stdout)
+	cerr := classify("docker version", name, h.cfg.DockerPath, res, err)
+	switch {
+	case cerr != nil && (isClassified(cerr) || !errors.Is(perr, deckhand.ErrDaemonDown)):
+		return v, cerr
+	case errors.Is(perr, deckhand.ErrDaemonDown):
+		msg := firstLine(string(res.Stderr))
+		if msg == "" {
+			msg = "server not reachable"
+		}
+		return v, fmt.Errorf("docker version on %s: %s: %w", name, msg, deckhand.ErrDaemonDown)
+	case perr != nil:
+		return v, fmt.Errorf("docker version on %s: %w", name, perr)
+	}
+	return v, nil
 }

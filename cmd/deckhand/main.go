@@ -46,6 +46,7 @@ usage: deckhand <command> [flags]
 commands:
   run           run the daemon (default config: the local Docker engine, ./deckhand.db, status page on 127.0.0.1:8080)
   check-config  validate a config file and print what it would watch
+  doctor        check every host and chat platform for real, one line per check with its fix (--send-test publishes to ntfy)
   exec          run a chat command from the terminal as admin: deckhand exec -- /restart nas jellyfin
   healthcheck   exit 0 when the running daemon answers /healthz (for Docker HEALTHCHECK)
   version       print the version
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdRun(ctx, rest, stdout, stderr)
 	case "check-config":
 		return cmdCheckConfig(rest, stdout)
+	case "doctor":
+		return cmdDoctor(ctx, rest, stdout)
 	case "exec":
 		return cmdExec(ctx, rest, stdout, stderr)
 	case "healthcheck":

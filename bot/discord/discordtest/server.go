@@ -53,6 +53,9 @@ type Server struct {
 	ChannelID string
 	// BotUser is the bot's own user.
 	BotUser User
+	// BotPermissions is the bot's permission bits in the guild (its
+	// @everyone role; no channel overwrites), as deckhand doctor reads them.
+	BotPermissions int64
 
 	t        testing.TB
 	srv      *httptest.Server
@@ -102,6 +105,7 @@ func NewServer(t testing.TB, token string) *Server {
 		sessions:          map[string]bool{},
 	}
 	s.BotUser = User{ID: s.AppID, Username: "deckhand", Bot: true}
+	s.BotPermissions = PermViewChannel | PermSendMessages | PermEmbedLinks | PermAttachFiles
 	mux := http.NewServeMux()
 	mux.HandleFunc("/gateway-ws/", s.serveGateway)
 	mux.HandleFunc("/api/", s.serveAPI)
@@ -350,6 +354,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.onlyMethod(req, http.MethodPost, func() { s.handleCreateMessage(req, seg[1]) })
 	case seg[0] == "channels" && len(seg) == 4 && seg[2] == "messages":
 		s.handleChannelMessage(req, seg[1], seg[3])
+	case r.Method == http.MethodGet && s.handleLookup(req):
 	default:
 		writeError(w, http.StatusNotFound, errNotFound)
 	}

@@ -541,3 +541,15 @@ func (s *Server) messageJSON(c *chat, m *Message) map[string]any {
 	}
 	return out
 }
+
+// getChat answers for chats the bot is in (AddChat); any other is "chat
+// not found", as Telegram says to a bot outside the chat.
+func (s *Server) getChat(p params) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.chatOf(p)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"id": c.id, "type": c.kind, "title": "chat " + strconv.FormatInt(c.id, 10)}, nil
+}

@@ -634,6 +634,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		result = s.Commands()
 	case "getchatmember":
 		result, err = s.getChatMember(p)
+	case "getchat":
+		result, err = s.getChat(p)
 	default:
 		err = &apiError{code: http.StatusNotFound, desc: "Not Found"}
 	}
