@@ -54,10 +54,12 @@ type Outbox interface {
 }
 
 // DefaultBackoff is the delay before the next attempt after the 1st, 2nd, …
-// consecutive transient failure of an item; the last entry is the cap.
-var defaultBackoff = []time.Duration{
-	time.Second, 2 * time.Second, 5 * time.Second, 15 * time.Second, time.Minute, 5 * time.Minute,
-}
+// consecutive transient failure of an item; the last entry is the cap. The
+// attempt is the probe: one request every few seconds costs a platform
+// that is down nothing, and the notice arrives within the cap of it
+// answering again. A cap of five minutes delivered alerts up to five
+// minutes after ntfy or Telegram was back.
+var defaultBackoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
 
 // DispatcherOptions tune a Dispatcher. The zero value is usable.
 type DispatcherOptions struct {

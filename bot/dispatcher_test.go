@@ -406,3 +406,19 @@ func TestDispatcherShutdownLetsAttemptInFlightFinish(t *testing.T) {
 		t.Errorf("delivered during shutdown but not recorded: %+v", it.OutboxItem)
 	}
 }
+
+// However long a platform is down, its next attempt is never more than a
+// few seconds away: the notice arrives within that of the platform
+// answering again (it used to wait up to five minutes), and the first
+// retries do not hammer it.
+func TestDefaultBackoffRecoversWithinSeconds(t *testing.T) {
+	w := &worker{d: NewDispatcher(newMemOutbox(), nil, DispatcherOptions{})}
+	if first := w.backoff(1); first < 500*time.Millisecond {
+		t.Errorf("first retry after %s: too eager", first)
+	}
+	for attempt := 1; attempt <= 1000; attempt++ {
+		if d := w.backoff(attempt); d > 5*time.Second {
+			t.Fatalf("attempt %d waits %s: a platform back after a long outage gets its notices that late", attempt, d)
+		}
+	}
+}

@@ -32,9 +32,10 @@ const MessageLimit = 4096
 const MaxActions = 3
 
 // DefaultRetryAfter is the pause after a 429 that carries no Retry-After:
-// ntfy's own rate limiter does not send one, and its request bucket refills
-// at one request every few seconds, so a minute is safely beyond it.
-const DefaultRetryAfter = 60 * time.Second
+// ntfy's own rate limiter does not send one, and its request bucket gets
+// one request back every visitor-request-limit-replenish (5 s by default).
+// Pausing a minute made twelve alerts under a burst of five take two.
+const DefaultRetryAfter = 5 * time.Second
 
 // ButtonMaker mints the buttons of an alert for the actions a notice
 // offers (bot.Actions): labels and signed, expiring tokens that the

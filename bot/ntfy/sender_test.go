@@ -205,7 +205,7 @@ func TestSendErrors(t *testing.T) {
 	}{
 		{"500 is transient", func(s *ntfytest.Server) { s.FailNext(1) }, Config{}, 0, false},
 		{"429 with Retry-After", func(s *ntfytest.Server) { s.RateLimitNext(1, "7") }, Config{}, 7 * time.Second, false},
-		{"429 without Retry-After", func(s *ntfytest.Server) { s.RateLimitNext(1, "") }, Config{}, DefaultRetryAfter, false},
+		{"429 without Retry-After", func(s *ntfytest.Server) { s.RateLimitNext(1, "") }, Config{}, 5 * time.Second, false}, // ntfy's default visitor-request-limit-replenish: one request back every 5 s
 		{"hang is a transient timeout", func(s *ntfytest.Server) { s.HangNext(1) }, Config{Timeout: 50 * time.Millisecond}, 0, false},
 		{"wrong token is permanent", func(s *ntfytest.Server) { s.RequireToken("tk_other") }, Config{Token: secret}, 0, true},
 		{"no token is permanent", func(s *ntfytest.Server) { s.RequireToken("tk_other") }, Config{}, 0, true},
