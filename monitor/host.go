@@ -173,9 +173,32 @@ func behindEvents(s deckhand.Snapshot, evs []collector.Event) (collector.Event, 
 }
 
 // disabled reports whether an admin disabled the host from chat.
+// The answer is read for every host at most once a second: a query per
+// collection was a SQLite read per host per poll on the hot path, and a
+// /disable-host from chat (or `deckhand exec`) takes effect within the
+// second all the same.
 func (m *Monitor) disabled(ctx context.Context, host string) (bool, error) {
-	hs, err := m.st.Host(ctx, host)
-	return err == nil && !hs.Enabled, err
+	d := &m.disabledHosts
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if now := m.now(); d.off == nil || now.Sub(d.at) >= time.Second || now.Before(d.at) {
+		hosts, err := m.st.Hosts(ctx)
+		if err != nil {
+			return false, err
+		}
+		d.off, d.at = make(map[string]bool, len(hosts)), now
+		for _, h := range hosts {
+			d.off[h.Name] = !h.Enabled
+		}
+	}
+	return d.off[host], nil
+}
+
+// disabledCache is which hosts an admin disabled, as last read.
+type disabledCache struct {
+	mu  sync.Mutex
+	at  time.Time
+	off map[string]bool
 }
 
 // quietEvents are container events that change nothing ps shows, or that

@@ -34,7 +34,6 @@ type Collector interface {
 // Store is what the loop reads and writes (store.Store).
 type Store interface {
 	SaveSnapshot(ctx context.Context, snap deckhand.Snapshot) error
-	Host(ctx context.Context, name string) (deckhand.Host, error)
 	Hosts(ctx context.Context) ([]deckhand.Host, error)
 	Containers(ctx context.Context, host string) ([]deckhand.Container, error)
 	ActiveAlerts(ctx context.Context) ([]deckhand.Alert, error)
@@ -133,6 +132,8 @@ type Monitor struct {
 	firstPass chan struct{}
 	firstOnce sync.Once
 	pending   sync.WaitGroup // hosts not yet collected once
+
+	disabledHosts disabledCache
 
 	lastSample time.Time // guarded by evalMu
 	avail      availability

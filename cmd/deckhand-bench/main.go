@@ -136,9 +136,9 @@ func parseOptions(args []string) (options, *fleetServe, error) {
 	o.daemonInterval, o.daemonInventory, o.daemonWindow = 2*time.Second, 10*time.Second, 12*time.Second
 	if o.short {
 		o.daemonInventory, o.daemonWindow = 5*time.Second, 6*time.Second
-		// Five rounds at least: one round slowed by the machine is then
+		// Seven rounds: one or two slowed by the machine are then
 		// a minority of the samples the hung-host ratio takes the median of.
-		o.cycles, o.naiveHosts, o.loadFor = 5, 4, time.Second
+		o.cycles, o.naiveHosts, o.loadFor = 7, 4, time.Second
 		o.storeHosts, o.storeSpan = max(1, o.hosts/4), 24*time.Hour
 		o.latencySkip = "-short"
 	}
