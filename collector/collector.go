@@ -29,6 +29,7 @@ type Collector struct {
 	handshakes  atomic.Int64
 	seed        maphash.Seed // of the ps line hashes
 	fullSlots   chan struct{}
+	slots       chan struct{} // Concurrency: collections running at once
 }
 
 // hostConn is one host with its transport and what the last version probe
@@ -85,6 +86,7 @@ func New(hosts []HostConfig, opts Options) (*Collector, error) {
 		full = DefaultFullConcurrency
 	}
 	c.fullSlots = make(chan struct{}, full)
+	c.slots = make(chan struct{}, c.concurrency)
 	backoff := opts.Backoff
 	if len(backoff) == 0 {
 		backoff = defaultBackoff
@@ -140,8 +142,7 @@ func (c *Collector) Close() error {
 // snapshot.
 func (c *Collector) CollectAll(ctx context.Context, full bool) []deckhand.Snapshot {
 	snaps := make([]deckhand.Snapshot, len(c.order))
-	var g errgroup.Group
-	g.SetLimit(c.concurrency)
+	var g errgroup.Group // Collect bounds itself to Concurrency
 	for i, name := range c.order {
 		g.Go(func() error {
 			snaps[i] = c.Collect(ctx, name, full)
@@ -215,12 +216,19 @@ func (c *Collector) collectMode(ctx context.Context, host string, m mode) (snap 
 		snap.Err = fmt.Errorf("%s: %w", host, deckhand.ErrHostDisabled)
 		return snap, 0
 	}
+	// Concurrency bounds every collection at once, whoever asks (the
+	// monitor's per-host workers, CollectAll); full ones also take one of
+	// the fewer full slots.
+	slots := []chan struct{}{c.slots}
 	if full {
+		slots = append(slots, c.fullSlots)
+	}
+	for _, sl := range slots {
 		select {
-		case c.fullSlots <- struct{}{}:
-			defer func() { <-c.fullSlots }()
+		case sl <- struct{}{}:
+			defer func() { <-sl }()
 		case <-ctx.Done():
-			snap.Err = fmt.Errorf("%s: waiting for a full collection slot: %w", host, deckhand.ErrTimeout)
+			snap.Err = fmt.Errorf("%s: waiting for a collection slot: %w", host, deckhand.ErrTimeout)
 			return snap, 0
 		}
 	}

@@ -395,3 +395,44 @@ func TestQuickCollectionAfterAnEvent(t *testing.T) {
 		t.Errorf("stale %d after a new container: it must be inspected", stale)
 	}
 }
+
+// Concurrency bounds the collections the monitor's per-host workers run,
+// not only CollectAll's: with one slot, a second host waits while the
+// first one's command is in flight.
+func TestConcurrencyBoundsEveryCollection(t *testing.T) {
+	f := newFleet(t, 2, "28.2", 1)
+	for _, h := range f.hosts {
+		h.engine.SetLatency(400 * time.Millisecond)
+	}
+	var cfgs []HostConfig
+	for i := range f.hosts {
+		cfgs = append(cfgs, f.config(i))
+	}
+	c, err := New(cfgs, Options{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	done := make(chan struct{}, 2)
+	for _, h := range f.hosts {
+		go func() { c.Collect(context.Background(), h.name, false); done <- struct{}{} }()
+	}
+	busy := func() (n int) {
+		for _, h := range f.hosts {
+			if len(h.server.Commands()) > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for busy() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // well inside the first command's 400 ms
+	if n := busy(); n != 1 {
+		t.Errorf("%d hosts running commands at once with concurrency 1", n)
+	}
+	<-done
+	<-done
+}
