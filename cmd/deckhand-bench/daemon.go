@@ -216,7 +216,7 @@ func benchDaemon(ctx context.Context, o options, rep *benchReport, stderr io.Wri
 		rep.add(sec, "events streams: process start → open on every host", ms(slices.Max(f.EventsOpen)), "ms")
 	}
 	rep.unchecked(sec, "peak RSS, whole run, daemon and its child processes", mb(f.PeakKB), "MB", true, daemonRSSGoalMB,
-		"missed: the start (every host's first collection and the first inventories at once) peaks above it; steady, the soft memory_limit holds the daemon near 100 MB at a quarter to a half more CPU a collection; GOMEMLIMIT=off shows the cost without it")
+		"missed: the first seconds (every host's first collection and the first inventories at once) peak above it, under the soft memory_limit that already costs CPU a collection; GOMEMLIMIT=off shows the run without it")
 	rep.add(sec, "  the daemon's own VmHWM", mb(f.HWMKB), "MB")
 	rep.add(sec, "  most processes at once (the daemon and its children)", float64(f.Procs), "")
 	rep.add(sec, "RSS at the end, daemon and children", mb(f.RSSKB), "MB")
