@@ -360,7 +360,8 @@ func monitored(t *testing.T, base string, extra map[string]string) dockertest.Co
 // this test's and crashed (exit 1), as another user's or
 // another test binary's would be. A test that sees them pages about each
 // one, and past Telegram's 20 messages a minute per group its own alert
-// waits behind theirs.
+// waits behind theirs. If this process dies before its cleanup, dockertest's
+// sweep removes them (ForLabel).
 func foreignDown(t *testing.T, n int) {
 	t.Helper()
 	img := dockertest.BuildImage(t)
@@ -368,7 +369,7 @@ func foreignDown(t *testing.T, n int) {
 	for i := range n {
 		name := base + "-" + strconv.Itoa(i)
 		dockertest.Docker(t, "run", "-d", "--name", name, "--label", deckhand.LabelMonitor+"=true",
-			"--label", dockertest.OwnerLabel+"=1", img, "exit", "1")
+			"--label", dockertest.OwnerLabel+"=1", "--label", dockertest.ForLabel+"="+strconv.Itoa(os.Getpid()), img, "exit", "1")
 		t.Cleanup(func() { _, _ = exec.Command("docker", "rm", "-f", name).CombinedOutput() })
 	}
 }

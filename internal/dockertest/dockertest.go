@@ -44,6 +44,11 @@ const NamePrefix = "dh-test-"
 // containers of test binaries running at the same time.
 const OwnerLabel = "deckhand.test.pid"
 
+// ForLabel names the test process a container was made for when its
+// OwnerLabel says otherwise on purpose (a test's stand-in for another
+// user's container): sweep removes it once that process is gone.
+const ForLabel = "deckhand.test.for"
+
 // ImageRepo is the repository of the test image; the tag is a content hash.
 const ImageRepo = "deckhand-testapp"
 
@@ -150,15 +155,19 @@ func Docker(t testing.TB, args ...string) string {
 // test binaries share the engine at once, so live owners are left alone.
 func sweep() {
 	out, err := run(context.Background(), 30*time.Second, nil, "ps", "-a",
-		"--filter", "label="+OwnerLabel, "--format", `{{.ID}} {{.Label "`+OwnerLabel+`"}}`)
+		"--filter", "label="+OwnerLabel, "--format", `{{.ID}} {{.Label "`+OwnerLabel+`"}} {{.Label "`+ForLabel+`"}}`)
 	if err != nil {
 		return
 	}
 	var stale []string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		id, pidText, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if !ok {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
 			continue
+		}
+		id, pidText := fields[0], fields[1]
+		if len(fields) > 2 {
+			pidText = fields[2] // made for that process, whoever it says owns it
 		}
 		pid, err := strconv.Atoi(pidText)
 		if err != nil || pid <= 0 {
