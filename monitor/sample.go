@@ -54,8 +54,9 @@ func (m *Monitor) samplesOf(ctx context.Context, s deckhand.Snapshot, now time.T
 		ctrs = known
 	}
 	out := make([]store.Availability, 0, len(ctrs))
+	watch := m.eng.Watchlist()
 	for _, c := range ctrs {
-		if !m.eng.Watchlist().Public(c) && !m.eng.Monitored(c) {
+		if !watch.Public(c) && !watch.Watched(c) {
 			continue
 		}
 		up := !hostDown && deckhand.ConditionWith(c, intents).Available()
