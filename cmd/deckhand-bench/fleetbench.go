@@ -20,6 +20,8 @@ const (
 	hungRatioGoal  = 1.1  // healthy hosts beside a hung one / without it
 	hungRatioShort = 2.0  // the same in -short, whose few rounds are noisy
 	eventsOpenGoal = 1000 // ms from start to every reachable host's events stream
+	roundGoal      = 2.0  // a steady round of the whole fleet / one host's collection
+	roundShort     = 2.5  // the same in -short
 )
 
 // benchFleet measures the monitor on the simulated fleet: one host alone,
@@ -89,7 +91,16 @@ func reportFleet(rep *benchReport, o options, a, one monitorFigures, naive naive
 	rep.add(sec, "one host alone, steady collection (median)", ms(oneHost), "ms")
 	rep.add(sec, "  with recording and evaluation (median)", ms(median(one.Cycle)), "ms")
 	rep.add(sec, fmt.Sprintf("%d hosts, steady round: first start → last collection's end (median of %d)", o.hosts, len(a.Rounds)), ms(round), "ms")
-	rep.goal(sec, "round / one host's collection", float64(round)/float64(oneHost), "×", true, 2, true)
+	// A steady round of 200 hosts is CPU-bound on a 2-core machine that
+	// also runs the fleet's servers (about 155 ms of CPU a round), so the
+	// -short run's seven rounds on a shared CI machine have read 1.6× to
+	// 2.07× with nothing changed; -short holds it to 2.5× (a round that
+	// waited for hosts one after another shows as 200×), the full run to 2×.
+	goal := roundGoal
+	if o.short {
+		goal = roundShort
+	}
+	rep.goal(sec, "round / one host's collection", float64(round)/float64(oneHost), "×", true, goal, true)
 	rep.add(sec, "  up to the last host's evaluation (median)", ms(median(a.LoopRounds)), "ms")
 	rep.add(sec, "per host, steady collection p50", ms(percentile(a.Collect, 0.5)), "ms")
 	rep.add(sec, "per host, steady collection p95", ms(percentile(a.Collect, 0.95)), "ms")
