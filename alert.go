@@ -131,6 +131,10 @@ const (
 	NoticeRecovered    NoticeKind = "recovered"
 	NoticeAutoRestart  NoticeKind = "auto_restart"
 	NoticeAnnouncement NoticeKind = "announcement"
+	// NoticeSystem is deckhand speaking about itself to the admins (it
+	// cannot write its database, a platform rejects its credentials): Text
+	// says what and how to fix it; no alert, no buttons.
+	NoticeSystem NoticeKind = "system"
 )
 
 // Notice is a platform-neutral notification about an alert: the alerts

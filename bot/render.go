@@ -77,6 +77,13 @@ func (r Renderer) Render(n deckhand.Notice) Message {
 		}
 		return m.withLook()
 	}
+	if n.Kind == deckhand.NoticeSystem {
+		m.Title, m.Severity, m.Actions = "deckhand needs attention", deckhand.SeverityError, nil
+		if t := strings.TrimSpace(n.Text); t != "" {
+			m.Lines = []string{t}
+		}
+		return m.withLook()
+	}
 	a := n.Alert
 	m.Severity = a.Severity
 	if _, ok := looks[m.Severity]; !ok {
