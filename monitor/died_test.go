@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -118,24 +119,44 @@ func TestAvailabilityWrittenOncePerSlot(t *testing.T) {
 	for i := range 3 {
 		m.avail.add(ctx, m, slot.Add(time.Duration(i+1)*time.Minute), 15*time.Second, up)
 	}
-	if got := bucket(); got != 0 {
-		t.Errorf("written before the slot closed: %s up", got)
+	// The first sample is a change (nothing was known): written at once,
+	// with its time; the next two wait.
+	if got := bucket(); got != 15*time.Second {
+		t.Errorf("before the slot closed: %s up, want the first sample's 15s", got)
 	}
+	// A closed slot waits for availabilityFlush (nothing changed): one
+	// write holds several slots.
 	m.avail.add(ctx, m, slot.Add(6*time.Minute), 15*time.Second, up)
+	if got := bucket(); got != 15*time.Second {
+		t.Errorf("written at the first slot's end though nothing changed: %s up", got)
+	}
+	m.avail.add(ctx, m, slot.Add(availabilityFlush+time.Minute), 15*time.Second, up)
 	if got := bucket(); got != 45*time.Second {
-		t.Errorf("after the slot closed: %s up, want 45s", got)
+		t.Errorf("after %s: %s up, want 45s", availabilityFlush, got)
 	}
 	// Down: the outage opens at once, though its time waits for the slot.
-	m.avail.add(ctx, m, slot.Add(7*time.Minute), 15*time.Second, []store.Availability{{Host: "nas", Container: "web"}})
-	outages := 0
-	if err := st.UptimeEach(ctx, store.Res5m, slot.Add(5*time.Minute), slot.Add(10*time.Minute), func(_ store.ContainerKey, bs []deckhand.UptimeBucket) {
+	downAt := slot.Add(availabilityFlush + 2*time.Minute)
+	m.avail.add(ctx, m, downAt, 15*time.Second, []store.Availability{{Host: "nas", Container: "web"}})
+	var outages []deckhand.Outage
+	var upBefore time.Duration
+	if err := st.UptimeEach(ctx, store.Res5m, slot, downAt.Add(time.Minute), func(_ store.ContainerKey, bs []deckhand.UptimeBucket) {
 		for _, b := range bs {
-			outages += len(b.Outages)
+			for _, o := range b.Outages {
+				if !slices.ContainsFunc(outages, func(x deckhand.Outage) bool { return x.Start.Equal(o.Start) }) {
+					outages = append(outages, o)
+				}
+			}
+			upBefore += b.Up
 		}
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if outages != 1 {
-		t.Errorf("outage not opened at the change: %d outages", outages)
+	// The change is written with the time that waited, and the outage
+	// starts at the change, not at the start of its slot.
+	if len(outages) != 1 || !outages[0].Start.Equal(downAt) {
+		t.Errorf("outage not opened at the change (%s): %+v", downAt, outages)
+	}
+	if want := 5 * 15 * time.Second; upBefore != want {
+		t.Errorf("up-time written with the change: %s, want %s", upBefore, want)
 	}
 }

@@ -41,7 +41,7 @@ type Store interface {
 	ActiveSilences(ctx context.Context, now time.Time) ([]deckhand.Silence, error)
 	RecentAlerts(ctx context.Context, since time.Time, limit int) ([]deckhand.Alert, error)
 	ApplyAlerts(ctx context.Context, alerts []deckhand.Alert, notices []deckhand.Notice, platforms []string) error
-	RecordAvailabilitySums(ctx context.Context, at time.Time, sums []store.AvailabilitySum) error
+	RecordAvailabilitySlots(ctx context.Context, slots []store.SlotSums) error
 	UptimeEach(ctx context.Context, resolution string, since, until time.Time, fn func(store.ContainerKey, []deckhand.UptimeBucket)) error
 	Announcements(ctx context.Context, now time.Time) ([]deckhand.Announcement, error)
 	AddAnnouncement(ctx context.Context, a deckhand.Announcement) (int64, error)

@@ -131,75 +131,121 @@ func sumsOf(samples []Availability, span time.Duration) []AvailabilitySum {
 // RecordAvailability does, from each sum's state. One transaction per call:
 // a caller that adds up its samples in memory writes once per bucket.
 func (s *Store) RecordAvailabilitySums(ctx context.Context, at time.Time, sums []AvailabilitySum) error {
-	for _, sm := range sums {
-		if sm.Up < 0 || sm.Down < 0 || sm.Maintenance < 0 {
-			return fmt.Errorf("record availability: negative time: %w", deckhand.ErrInvalidInput)
+	return s.RecordAvailabilitySlots(ctx, []SlotSums{{At: at, Sums: sums, Outages: true}})
+}
+
+// SlotSums are the sums to record at one time (RecordAvailabilitySums).
+type SlotSums struct {
+	At   time.Time
+	Sums []AvailabilitySum
+	// Outages opens and closes outages at At from the sums' states. A
+	// caller that writes changes of state apart from the time added up
+	// leaves it off for the time, whose states may be newer than At.
+	Outages bool
+}
+
+// RecordAvailabilitySlots (write) records every slot's sums, in order, in
+// one transaction: a caller that holds several slots in memory writes them
+// with the pages they share written once.
+func (s *Store) RecordAvailabilitySlots(ctx context.Context, slots []SlotSums) error {
+	for _, sl := range slots {
+		for _, sm := range sl.Sums {
+			if sm.Up < 0 || sm.Down < 0 || sm.Maintenance < 0 {
+				return fmt.Errorf("record availability: negative time: %w", deckhand.ErrInvalidInput)
+			}
 		}
 	}
-	atMS := at.UnixMilli()
 	return s.write(ctx, func(tx *sql.Tx) error {
 		// Loading the open outages once turns a per-sample lookup into a map
 		// access: only transitions touch the outages table.
-		open := make(map[ContainerKey]int64)
-		rows, err := tx.QueryContext(ctx, `SELECT id, host, container FROM outages WHERE "end" IS NULL`)
+		open, err := openOutages(ctx, tx)
 		if err != nil {
-			return fmt.Errorf("record availability: open outages: %w", err)
+			return err
 		}
-		for rows.Next() {
-			var id int64
-			var k ContainerKey
-			if err := rows.Scan(&id, &k.Host, &k.Container); err != nil {
-				rows.Close()
-				return fmt.Errorf("record availability: open outages: %w", err)
+		for _, sl := range slots {
+			if len(sl.Sums) == 0 {
+				continue
 			}
-			open[k] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("record availability: open outages: %w", err)
-		}
-
-		// One statement for the whole batch: the rows travel as one JSON
-		// array and SQLite fans them out to the three resolutions, instead
-		// of three round trips through the driver per sample.
-		rowsJSON, err := json.Marshal(bucketRows(sums))
-		if err != nil {
-			return fmt.Errorf("record availability: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO uptime_buckets (host, container, resolution, bucket_start, up_ms, down_ms, maint_ms)
-			SELECT s.value ->> 0, s.value ->> 1, r.column1, ?1 - (?1 % r.column2),
-				s.value ->> 2, s.value ->> 3, s.value ->> 4
-			FROM json_each(?2) s CROSS JOIN (`+resolutionValues()+`) r
-			WHERE true
-			ON CONFLICT (host, container, resolution, bucket_start) DO UPDATE SET
-				up_ms = up_ms + excluded.up_ms, down_ms = down_ms + excluded.down_ms,
-				maint_ms = maint_ms + excluded.maint_ms`, atMS, string(rowsJSON)); err != nil {
-			return fmt.Errorf("record availability: buckets: %w", err)
-		}
-
-		for _, sum := range sums {
-			sm := sum.Availability
-			k := ContainerKey{sm.Host, sm.Container}
-			id, isOpen := open[k]
-			isDown := !sm.Up && !sm.Maintenance
-			switch {
-			case isDown && !isOpen:
-				if err := tx.QueryRowContext(ctx, `INSERT INTO outages (host, container, "start") VALUES (?, ?, ?)
-					RETURNING id`, sm.Host, sm.Container, atMS).Scan(&id); err != nil {
-					return fmt.Errorf("record availability %s/%s: open outage: %w", sm.Host, sm.Container, err)
-				}
-				open[k] = id
-			case !isDown && isOpen:
-				if _, err := tx.ExecContext(ctx, `UPDATE outages SET "end" = max(?, "start") WHERE id = ?`,
-					atMS, id); err != nil {
-					return fmt.Errorf("record availability %s/%s: close outage: %w", sm.Host, sm.Container, err)
-				}
-				delete(open, k)
+			if err := addBuckets(ctx, tx, sl.At.UnixMilli(), sl.Sums); err != nil {
+				return err
+			}
+			if !sl.Outages {
+				continue
+			}
+			if err := moveOutages(ctx, tx, open, sl.At.UnixMilli(), sl.Sums); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+func openOutages(ctx context.Context, tx *sql.Tx) (map[ContainerKey]int64, error) {
+	open := make(map[ContainerKey]int64)
+	rows, err := tx.QueryContext(ctx, `SELECT id, host, container FROM outages WHERE "end" IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("record availability: open outages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k ContainerKey
+		if err := rows.Scan(&id, &k.Host, &k.Container); err != nil {
+			return nil, fmt.Errorf("record availability: open outages: %w", err)
+		}
+		open[k] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("record availability: open outages: %w", err)
+	}
+	return open, nil
+}
+
+// addBuckets adds sums to the buckets holding atMS in one statement: the
+// rows travel as one JSON array and SQLite fans them out to the three
+// resolutions, instead of three round trips through the driver per sample.
+func addBuckets(ctx context.Context, tx *sql.Tx, atMS int64, sums []AvailabilitySum) error {
+	rowsJSON, err := json.Marshal(bucketRows(sums))
+	if err != nil {
+		return fmt.Errorf("record availability: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO uptime_buckets (host, container, resolution, bucket_start, up_ms, down_ms, maint_ms)
+		SELECT s.value ->> 0, s.value ->> 1, r.column1, ?1 - (?1 % r.column2),
+			s.value ->> 2, s.value ->> 3, s.value ->> 4
+		FROM json_each(?2) s CROSS JOIN (`+resolutionValues()+`) r
+		WHERE true
+		ON CONFLICT (resolution, bucket_start, host, container) DO UPDATE SET
+			up_ms = up_ms + excluded.up_ms, down_ms = down_ms + excluded.down_ms,
+			maint_ms = maint_ms + excluded.maint_ms`, atMS, string(rowsJSON)); err != nil {
+		return fmt.Errorf("record availability: buckets: %w", err)
+	}
+	return nil
+}
+
+// moveOutages opens and closes outages at atMS from each sum's state.
+func moveOutages(ctx context.Context, tx *sql.Tx, open map[ContainerKey]int64, atMS int64, sums []AvailabilitySum) error {
+	for _, sum := range sums {
+		sm := sum.Availability
+		k := ContainerKey{sm.Host, sm.Container}
+		id, isOpen := open[k]
+		isDown := !sm.Up && !sm.Maintenance
+		switch {
+		case isDown && !isOpen:
+			if err := tx.QueryRowContext(ctx, `INSERT INTO outages (host, container, "start") VALUES (?, ?, ?)
+				RETURNING id`, sm.Host, sm.Container, atMS).Scan(&id); err != nil {
+				return fmt.Errorf("record availability %s/%s: open outage: %w", sm.Host, sm.Container, err)
+			}
+			open[k] = id
+		case !isDown && isOpen:
+			if _, err := tx.ExecContext(ctx, `UPDATE outages SET "end" = max(?, "start") WHERE id = ?`,
+				atMS, id); err != nil {
+				return fmt.Errorf("record availability %s/%s: close outage: %w", sm.Host, sm.Container, err)
+			}
+			delete(open, k)
+		}
+	}
+	return nil
 }
 
 // UptimeEach (read) hands fn the availability history of every container

@@ -79,7 +79,7 @@ type options struct {
 }
 
 // sectionNames are the sections in the order they run.
-var sectionNames = []string{"fleet", "daemon", "storage", "page", "latency"}
+var sectionNames = []string{"fleet", "daemon", "storage", "writes", "page", "latency"}
 
 // errGoals is returned by -check when a checked figure misses its goal.
 var errGoals = errors.New("goals missed")
@@ -181,6 +181,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"fleet", fmt.Sprintf("the monitor on %d simulated hosts × %d containers at %s RTT, then with a hung host…", o.hosts, o.containers, o.rtt), benchFleet},
 		{"daemon", "the whole daemon (`deckhand run`) on the same fleet…", benchDaemon},
 		{"storage", fmt.Sprintf("storage: 30 simulated days of %d hosts × %d containers…", o.storeHosts, o.containers), benchStorage},
+		{"writes", "storage writes of one unchanged host at the default schedule, on a fast clock…", benchWrites},
 		{"page", "status page load, 64 connections…", benchPage},
 		{"latency", "crash → ntfy on the real Docker engine, local and through OpenSSH…", benchLatency},
 	}
