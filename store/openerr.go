@@ -41,27 +41,27 @@ func openError(path string, err error) error {
 	if errors.As(err, &pe) && pe.Path != "" {
 		path = pe.Path
 	}
-	writable := fmt.Sprintf("make %s writable for uid %d, or set data to a file in a directory deckhand can write", path, os.Geteuid())
+	writable := fmt.Sprintf("make %s writable for uid %d, or use a database file in a directory deckhand can write", path, os.Geteuid())
 	oe := &OpenError{Path: path, Err: err}
 	switch {
 	case errors.Is(err, syscall.EROFS), sqliteCode(err, sqlite3.SQLITE_READONLY):
 		oe.Cause = "is on a read-only file system"
-		oe.Fix = "remount it read-write (in a container: mount the volume without :ro), or set data to a file on a writable file system"
+		oe.Fix = "remount it read-write (in a container: mount the volume without :ro), or use a database file on a writable file system"
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), sqliteCode(err, sqlite3.SQLITE_FULL):
 		oe.Cause = "cannot grow: the disk is full (or the quota is used up)"
-		oe.Fix = fmt.Sprintf("free space on the file system of %s, or set data to a file on another disk", filepath.Dir(path))
+		oe.Fix = fmt.Sprintf("free space on the file system of %s, or use a database file on another disk", filepath.Dir(path))
 	case errors.Is(err, syscall.ENOTDIR):
-		oe.Cause, oe.Fix = "is not a directory", "set data to a path whose directories are directories"
+		oe.Cause, oe.Fix = "is not a directory", "use a database path whose parents are directories"
 	case errors.Is(err, syscall.EPERM):
 		oe.Cause, oe.Fix = "cannot be written: operation not permitted (an immutable file or a protected directory)", writable+" (lsattr shows an immutable file; chattr -i clears it)"
 	case errors.Is(err, fs.ErrPermission), sqliteCode(err, sqlite3.SQLITE_PERM):
 		oe.Cause, oe.Fix = "cannot be written: permission denied", writable
 	case errors.Is(err, fs.ErrNotExist):
-		oe.Cause, oe.Fix = "does not exist: no such directory", "create it, or set data to a file in an existing directory"
+		oe.Cause, oe.Fix = "does not exist: no such directory", "create it, or use a database file in an existing directory"
 	case sqliteCode(err, sqlite3.SQLITE_NOTADB), sqliteCode(err, sqlite3.SQLITE_CORRUPT):
-		oe.Cause, oe.Fix = "is not a deckhand database (or is damaged)", "set data to another file, or restore this one from a backup"
+		oe.Cause, oe.Fix = "is not a deckhand database (or is damaged)", "use another database file, or restore this one from a backup"
 	default:
-		oe.Cause, oe.Fix = "cannot be opened: "+describe(err), "check the path, its permissions and the disk, or set data to another file"
+		oe.Cause, oe.Fix = "cannot be opened: "+describe(err), "check the path, its permissions and the disk, or use another database file"
 	}
 	return oe
 }

@@ -67,7 +67,7 @@ func TestOpenFailuresSayWhatAndHow(t *testing.T) {
 				t.Fatal(err)
 			}
 			return filepath.Join(dir, "notadir", "db", "deckhand.db"), filepath.Join(dir, "notadir")
-		}, "not a directory", "data"},
+		}, "not a directory", "database path"},
 		{"path is a directory", func(t *testing.T, dir string) (string, string) {
 			return dir, dir
 		}, "is a directory", "file"},

@@ -66,7 +66,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if st, err := os.Stat(abs); err == nil && st.IsDir() {
 		return nil, &OpenError{Path: abs, Cause: "is a directory, not a database file",
-			Fix: "set data to a file path such as " + filepath.Join(abs, "deckhand.db"), Err: syscall.EISDIR}
+			Fix: "use a file path such as " + filepath.Join(abs, "deckhand.db"), Err: syscall.EISDIR}
 	}
 	dir := filepath.Dir(abs)
 	if err := os.MkdirAll(dir, 0o750); err != nil {

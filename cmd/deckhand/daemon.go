@@ -65,6 +65,11 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	var err error
 	d.store, err = store.Open(ctx, cfg.Data)
 	if err != nil {
+		if errors.As(err, new(*store.OpenError)) {
+			// The store names the path, the cause and the fix; the file's
+			// key is ours to name.
+			return nil, fmt.Errorf("%w (data = \"/path/to/deckhand.db\" in the config file chooses the database)", err)
+		}
 		return nil, fmt.Errorf("open database %s: %w", cfg.Data, err)
 	}
 	if err := d.store.SyncHosts(ctx, cfg.domainHosts()); err != nil {
