@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -98,4 +99,19 @@ func (e *Every) Reset() {
 	e.mu.Lock()
 	e.last, e.suppressed = time.Time{}, 0
 	e.mu.Unlock()
+}
+
+// LogFailure logs the n-th failure in a row to reach a platform, retried
+// in next: the first at WARN (a blip is common), the later ones at ERROR,
+// at most once per e's period, with the count held back. err must hold no
+// secret.
+func (e *Every) LogFailure(log *slog.Logger, now time.Time, msg string, n int, next time.Duration, err string) {
+	ok, held := e.Allow(now)
+	switch {
+	case !ok:
+	case n == 1:
+		log.Warn(msg, "err", err, "retry_in", next.Round(time.Millisecond))
+	default:
+		log.Error(msg, "err", err, "attempts", n, "held_back", held, "retry_in", next.Round(time.Millisecond))
+	}
 }

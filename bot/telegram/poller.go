@@ -96,14 +96,7 @@ func (p *pollHealth) startFailed(now time.Time, err error, desc string, n int, n
 		text = "the Bot API refuses the token (401 Unauthorized): check telegram.token; retrying"
 	}
 	p.set(text, now)
-	ok, held := p.startLog.Allow(now)
-	switch {
-	case !ok:
-	case n == 1:
-		p.log.Warn("telegram: cannot start polling; retrying", "err", desc, "retry_in", next.Round(time.Millisecond))
-	default:
-		p.log.Error("telegram: still cannot start polling; retrying", "err", desc, "attempts", n, "held_back", held, "retry_in", next.Round(time.Millisecond))
-	}
+	p.startLog.LogFailure(p.log, now, "telegram: cannot start polling; retrying", n, next, desc)
 }
 
 // ok is a getUpdates answered: polling works, unless another poller was
