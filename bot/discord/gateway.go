@@ -33,6 +33,8 @@ func (b *Bot) connect(ctx context.Context, cmds []*discordgo.ApplicationCommand,
 			// A list Discord refuses will not change on retry: the gateway
 			// (buttons, commands registered earlier) still works.
 			b.log.Error("discord: slash commands refused; connecting without them", "err", describe(err))
+		case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized:
+			return fmt.Errorf("register commands: %w: %w", errTokenRefused, describe(err))
 		case err != nil:
 			return fmt.Errorf("register commands: %w", describe(err))
 		default:
@@ -59,9 +61,17 @@ func (b *Bot) setHealth(text string) {
 	b.opts.Health.Set(deckhand.PlatformDiscord, partGateway, text, time.Now())
 }
 
+// errTokenRefused is Discord answering 401: retrying is right (a token
+// just reset in the portal), but the fix is the token, not the network.
+var errTokenRefused = errors.New("token refused")
+
 // connectFailed hears of a failed attempt to reach Discord.
 func (b *Bot) connectFailed(err error, n int, next time.Duration) {
-	b.setHealth("cannot reach Discord (" + err.Error() + "): slash commands and buttons are not answered; retrying")
+	text := "cannot reach Discord (" + err.Error() + "): slash commands and buttons are not answered; retrying"
+	if errors.Is(err, errTokenRefused) {
+		text = "Discord refuses the bot token (401 Unauthorized): check discord.token; retrying"
+	}
+	b.setHealth(text)
 	b.startLog.LogFailure(b.log, time.Now(), "discord: cannot connect; retrying", n, next, err.Error())
 }
 

@@ -140,3 +140,20 @@ func TestAckWatchAllowsTwoIntervals(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedTokenIsRetriedAndNamed: a 401 is retried too (a token just
+// reset in the developer portal), and /status names the token as the fix.
+func TestRefusedTokenIsRetriedAndNamed(t *testing.T) {
+	fake := discordtest.NewServer(t, "another-token")
+	health := bot.NewHealth()
+	b, err := New(testConfig(fake), &fakeRouter{}, Options{APIBase: fake.URL, Health: health,
+		Backoff: bot.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runBot(t, b)
+	waitFor(t, wait, "a gateway problem in bot.Health", func() bool { _, ok := gatewayProblem(health); return ok })
+	if p, _ := gatewayProblem(health); !strings.Contains(p.Text, "discord.token") || strings.Contains(p.Text, token) {
+		t.Errorf("problem = %q, want it to name discord.token (and never the token)", p.Text)
+	}
+}
