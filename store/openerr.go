@@ -109,22 +109,39 @@ func probeWritable(dir, path string) error {
 	return db.Close()
 }
 
-// leftovers removes the files Open created before it failed: the -wal and
-// -shm SQLite made, and the database file when Open made it.
-type leftovers []string
+// leftovers removes the files Open created before it failed: the
+// database file when Open made it, with the -wal and -shm SQLite made
+// beside it. Beside a database that was there before, only an empty -wal
+// or -shm goes: another process may have opened the database meanwhile,
+// and its WAL may hold committed transactions.
+type leftovers struct {
+	db   string
+	side []string
+	ours bool // the database file did not exist
+}
 
-func created(paths ...string) leftovers {
-	var out leftovers
-	for _, p := range paths {
-		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
-			out = append(out, p)
+func created(db string) leftovers {
+	l := leftovers{db: db, ours: !exists(db)}
+	for _, p := range []string{db + "-wal", db + "-shm"} {
+		if !exists(p) {
+			l.side = append(l.side, p)
 		}
 	}
-	return out
+	return l
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 func (l leftovers) remove() {
-	for _, p := range l {
-		_ = os.Remove(p)
+	for _, p := range l.side {
+		if st, err := os.Lstat(p); err == nil && (l.ours || st.Size() == 0) {
+			_ = os.Remove(p)
+		}
+	}
+	if l.ours {
+		_ = os.Remove(l.db)
 	}
 }

@@ -75,7 +75,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := probeWritable(dir, abs); err != nil {
 		return nil, openError(abs, err)
 	}
-	made := created(abs, abs+"-wal", abs+"-shm")
+	made := created(abs)
 	s, err := open(ctx, abs)
 	if err != nil {
 		made.remove()
