@@ -96,7 +96,9 @@ func TestSilentGatewayIsReconnected(t *testing.T) {
 	fake.WaitHeartbeats(t, 4, wait) // the watchdog has seen the interval
 	ids, res := fake.Connections()
 	fake.StopHeartbeatACKs()
+	stopped := time.Now()
 	waitFor(t, 4*wait, "a reconnection", func() bool { i, r := fake.Connections(); return i+r > ids+res })
+	t.Logf("reconnected %s after the ACKs stopped (interval 600ms; discordgo's Close waits 1s)", time.Since(stopped).Round(time.Millisecond))
 	if timeouts.n.Load() == 0 {
 		t.Error("the reconnection was not deckhand's watchdog's (no heartbeat timeout counted)")
 	}
