@@ -124,6 +124,7 @@ func (r *Router) cmdStatus(ctx context.Context, c *call, args []string) (Reply, 
 		return Reply{}, err
 	}
 	l := newLines("")
+	r.selfProblems(l)
 	var problems, stopped []string
 	intents := r.intents(ctx)
 	for _, h := range hosts {
@@ -174,6 +175,23 @@ func (r *Router) cmdStatus(ctx context.Context, c *call, args []string) (Reply, 
 		}
 	}
 	return Reply{Title: "deckhand status", Text: l.String()}, nil
+}
+
+// selfProblems puts what is wrong with deckhand itself first: it explains
+// a bot that seems to ignore commands or a status that looks stale.
+func (r *Router) selfProblems(l *lines) {
+	if r.deps.Health == nil {
+		return
+	}
+	ps := r.deps.Health.ProblemLines()
+	if len(ps) == 0 {
+		return
+	}
+	l.add("**Problems of deckhand itself:**")
+	for _, p := range ps {
+		l.add("🛠️ " + p)
+	}
+	l.add("")
 }
 
 func (r *Router) cmdHosts(ctx context.Context, c *call, _ []string) (Reply, error) {

@@ -155,6 +155,15 @@ type Deps struct {
 	Refresher Refresher
 	Intents   Intents
 	Tokens    UsedTokens
+	Health    SelfHealth
+}
+
+// SelfHealth is what is wrong with deckhand's own parts (a chat platform
+// out of reach, a second poller on the Telegram token, a database that
+// cannot be written): one line each, in words a person can act on, no
+// secret. /status shows them.
+type SelfHealth interface {
+	ProblemLines() []string
 }
 
 // Config is the router's part of config.toml.

@@ -52,3 +52,40 @@ func TestStatusUsesTheWatchlistAndVerdicts(t *testing.T) {
 		}
 	}
 }
+
+type problemLines []string
+
+func (p problemLines) ProblemLines() []string { return p }
+
+// TestStatusShowsDeckhandsOwnProblems: a second poller stealing Telegram
+// commands, or a gateway down, is said in /status, where people look
+// when the bot seems odd; with none, /status says nothing about it.
+func TestStatusShowsDeckhandsOwnProblems(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		lines problemLines
+	}{{"problems", problemLines{"telegram poller: another program polls getUpdates with this bot token"}}, {"none", nil}} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := commandstest.NewEnv(nil)
+			deps := env.Deps()
+			deps.Health = tt.lines
+			r, err := commands.NewRouter(deps, commands.Config{Secret: testSecret}, commands.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := r.Handle(context.Background(), commands.Request{Actor: viewer, Command: "status"})
+			if rep.Error {
+				t.Fatalf("status: %q", rep.Text)
+			}
+			has := strings.Contains(rep.Text, "deckhand itself")
+			if has != (len(tt.lines) > 0) {
+				t.Errorf("section about deckhand itself shown = %v, want %v:\n%s", has, len(tt.lines) > 0, rep.Text)
+			}
+			for _, l := range tt.lines {
+				if !strings.Contains(rep.Text, l) {
+					t.Errorf("status lacks %q:\n%s", l, rep.Text)
+				}
+			}
+		})
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -52,6 +53,9 @@ type Store struct {
 
 // Open opens (creating it when missing) the SQLite database at path and
 // applies the pending migrations. ":memory:" is refused: WAL needs a file.
+// A database deckhand cannot write fails here, with an *OpenError that
+// names the path, the cause and the fix, and leaves no file it created
+// behind.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open store %q: want a file path: %w", path, deckhand.ErrInvalidInput)
@@ -60,21 +64,44 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	if st, err := os.Stat(abs); err == nil && st.IsDir() {
+		return nil, &OpenError{Path: abs, Cause: "is a directory, not a database file",
+			Fix: "use a file path such as " + filepath.Join(abs, "deckhand.db"), Err: syscall.EISDIR}
 	}
+	dir := filepath.Dir(abs)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, openError(dir, err)
+	}
+	if err := probeWritable(dir, abs); err != nil {
+		return nil, openError(abs, err)
+	}
+	made := created(abs)
+	s, err := open(ctx, abs)
+	if err != nil {
+		made.remove()
+		var oe *OpenError
+		if !errors.As(err, &oe) {
+			err = openError(abs, err)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// open is Open once the path is known to be writable.
+func open(ctx context.Context, abs string) (*Store, error) {
 	// Before SQLite opens them: it gives a -wal or -shm it creates the
 	// database file's mode.
 	if err := createPrivate(abs); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", abs, err)
+		return nil, err
 	}
 	if err := tighten(abs, abs+"-wal", abs+"-shm"); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
 
 	w, err := sql.Open("sqlite", dsn(abs, false))
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
 	// One connection means writes queue in Go instead of failing in SQLite.
 	w.SetMaxOpenConns(1)
@@ -83,7 +110,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("open store %s: %w", abs, err)
+		return nil, err
 	}
 	if err := migrate(ctx, w); err != nil {
 		w.Close()
@@ -91,7 +118,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if err := tighten(abs+"-wal", abs+"-shm"); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
 
 	// The read pool opens after the writer has created the file and switched
@@ -99,14 +126,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r, err := sql.Open("sqlite", dsn(abs, true))
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
 	if err := r.PingContext(ctx); err != nil {
 		r.Close()
 		w.Close()
-		return nil, fmt.Errorf("open store read pool: %w", err)
+		return nil, fmt.Errorf("read pool: %w", err)
 	}
 	return &Store{w: w, r: r}, nil
 }

@@ -140,7 +140,19 @@ type Options struct {
 	AckTimeout time.Duration
 	// HandlerTimeout bounds one interaction's router work; default 2m.
 	HandlerTimeout time.Duration
+	// Health hears of what keeps the gateway down ("discord", "gateway").
+	Health *bot.Health
+	// HeartbeatTimeouts counts the gateway connections the watchdog
+	// reopened because they stopped ACKing heartbeats
+	// (deckhand_discord_heartbeat_timeouts_total).
+	HeartbeatTimeouts Counter
+	// Backoff paces the attempts to reach Discord (default
+	// bot.DefaultBackoff).
+	Backoff bot.Backoff
 }
+
+// Counter is a metric that only goes up (a prometheus.Counter).
+type Counter interface{ Inc() }
 
 // Bot is the Discord adapter: a bot.Sender for alert notices and, while
 // Run is active, the handler of slash commands and button clicks.
@@ -158,6 +170,7 @@ type Bot struct {
 	running  bool
 	inflight sync.WaitGroup
 	hctx     context.Context
+	startLog bot.Every
 }
 
 // New builds the adapter. It does not connect: Send works at once, Run
@@ -177,6 +190,9 @@ func New(cfg Config, router Router, opts Options) (*Bot, error) {
 	}
 	if opts.HandlerTimeout <= 0 {
 		opts.HandlerTimeout = 2 * time.Minute
+	}
+	if opts.Backoff == (bot.Backoff{}) {
+		opts.Backoff = bot.DefaultBackoff
 	}
 	s, err := discordgo.New("Bot " + cfg.Token)
 	if err != nil {
@@ -253,8 +269,11 @@ func (r rebase) RoundTrip(req *http.Request) (*http.Response, error) {
 func (b *Bot) Platform() string { return deckhand.PlatformDiscord }
 
 // Run registers the slash commands in the guild, opens the gateway and
-// answers interactions until ctx is done. In-flight interactions get up to
-// 10 s to finish after that.
+// answers interactions until ctx is done. Discord out of reach, at start
+// or later, is retried for as long as that takes, and a gateway that
+// stops ACKing heartbeats is reopened (see watch). In-flight interactions
+// get up to 10 s to finish after that. Run returns an error only when
+// called twice or given commands Discord could never take.
 func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Lock()
 	if b.running {
@@ -275,18 +294,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.s.ApplicationCommandBulkOverwrite(b.cfg.ApplicationID, b.cfg.GuildID, cmds, discordgo.WithContext(ctx)); err != nil {
-		return fmt.Errorf("discord: register commands: %w", describe(err))
-	}
-	b.log.Info("discord commands registered", "guild", b.cfg.GuildID, "count", len(cmds))
-
 	remove := b.s.AddHandler(b.onInteraction)
 	defer remove()
-	if err := b.s.Open(); err != nil {
-		return fmt.Errorf("discord: open gateway: %w", describe(err))
+	registered := false
+	connect := func(ctx context.Context) error { return b.connect(ctx, cmds, &registered) }
+	if bot.Retry(ctx, b.opts.Backoff, connect, b.connectFailed) == nil {
+		b.watch(ctx)
 	}
-	b.log.Info("discord gateway connected")
-	<-ctx.Done()
 	// discordgo's heartbeat goroutine reconnects on a write error, even one
 	// caused by our own Close; switch reconnection off first (under the
 	// session lock, which Close and reconnect also take).

@@ -136,7 +136,19 @@ type Options struct {
 	HandlerTimeout time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Health hears of what stops the poller ("telegram", "poller"): the
+	// Bot API unreachable, another program polling with this token.
+	Health *bot.Health
+	// Conflicts counts the 409s of another program polling with this
+	// token (deckhand_telegram_conflicts_total).
+	Conflicts Counter
+	// Backoff paces the attempts to start polling (default
+	// bot.DefaultBackoff).
+	Backoff bot.Backoff
 }
+
+// Counter is a metric that only goes up (a prometheus.Counter).
+type Counter interface{ Inc() }
 
 // Bot is the Telegram adapter: a bot.Sender for alert notices and, while
 // Run is active, the handler of commands and button presses.
@@ -156,6 +168,7 @@ type Bot struct {
 	inflight sync.WaitGroup
 	hctx     context.Context
 	admins   map[int64]adminEntry
+	poll     *pollHealth
 }
 
 type adminEntry struct {
@@ -195,6 +208,9 @@ func New(cfg Config, router Router, opts Options) (*Bot, error) {
 	if client == nil {
 		client = &http.Client{Timeout: opts.PollTimeout + 15*time.Second}
 	}
+	if opts.Backoff == (bot.Backoff{}) {
+		opts.Backoff = bot.DefaultBackoff
+	}
 	b := &Bot{
 		cfg: cfg, router: router, opts: opts,
 		log:      opts.Logger.With("platform", deckhand.PlatformTelegram),
@@ -202,6 +218,8 @@ func New(cfg Config, router Router, opts Options) (*Bot, error) {
 		admins:   map[int64]adminEntry{},
 		renderer: bot.Renderer{StatusURL: cfg.StatusURL},
 	}
+	b.poll = &pollHealth{health: opts.Health, log: b.log, conflicts: opts.Conflicts, quiet: 2*opts.PollTimeout + 5*time.Second}
+	client = watched(client, func() { b.poll.ok(b.opts.Now()) })
 	tgopts := []tgbot.Option{
 		tgbot.WithSkipGetMe(),
 		tgbot.WithHTTPClient(opts.PollTimeout, client),
@@ -221,13 +239,17 @@ func New(cfg Config, router Router, opts Options) (*Bot, error) {
 	return b, nil
 }
 
-// onLibraryError logs the polling loop's errors. The library already masks
-// the token in URLs; describe keeps only the Bot API's description.
+// onLibraryError hears the polling loop's errors, which the library
+// retries itself: a 409 is another poller on this token, anything else a
+// Bot API out of reach.
 func (b *Bot) onLibraryError(err error) {
-	if errors.Is(err, context.Canceled) {
-		return
+	switch {
+	case errors.Is(err, context.Canceled):
+	case errors.Is(err, tgbot.ErrorConflict):
+		b.poll.conflict(b.opts.Now(), b.redact(err))
+	default:
+		b.poll.failed(b.opts.Now(), b.redact(err))
 	}
-	b.log.Warn("telegram: polling", "err", b.redact(err))
 }
 
 // redact removes the token from an error's text, whatever produced it.
@@ -243,7 +265,9 @@ func (b *Bot) Platform() string { return deckhand.PlatformTelegram }
 
 // Run checks the token, removes any webhook (getUpdates refuses to work
 // while one is set), registers the commands and answers updates until ctx
-// is done. In-flight commands get up to 10 s to finish after that.
+// is done; a Bot API out of reach, at start or later, is retried for as
+// long as that takes. In-flight commands get up to 10 s to finish after
+// that. Run returns an error only when called twice.
 func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Lock()
 	if b.running {
@@ -261,20 +285,12 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.mu.Unlock()
 	}()
 
-	me, err := b.api.GetMe(ctx)
-	if err != nil {
-		return fmt.Errorf("telegram: getMe: %s", b.redact(err))
+	failed := func(err error, n int, next time.Duration) {
+		b.poll.startFailed(b.opts.Now(), err, b.redact(err), n, next)
 	}
-	b.mu.Lock()
-	b.username = me.Username
-	b.mu.Unlock()
-	if _, err := b.api.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
-		return fmt.Errorf("telegram: deleteWebhook: %s", b.redact(err))
+	if bot.Retry(ctx, b.opts.Backoff, b.prepare, failed) != nil {
+		return nil // ctx is done
 	}
-	if err := b.registerCommands(ctx); err != nil {
-		return err
-	}
-	b.log.Info("telegram bot polling", "username", me.Username)
 	b.api.Start(ctx)
 
 	b.mu.Lock()
@@ -288,6 +304,30 @@ func (b *Bot) Run(ctx context.Context) error {
 		cancelHandlers()
 		<-done
 	}
+	return nil
+}
+
+// prepare is what polling needs first: the bot's name, no webhook, the
+// command list.
+func (b *Bot) prepare(ctx context.Context) error {
+	me, err := b.api.GetMe(ctx)
+	if err != nil {
+		return fmt.Errorf("getMe: %w", err)
+	}
+	b.mu.Lock()
+	b.username = me.Username
+	b.mu.Unlock()
+	if _, err := b.api.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
+		return fmt.Errorf("deleteWebhook: %w", err)
+	}
+	if err := b.registerCommands(ctx); errors.Is(err, tgbot.ErrorBadRequest) {
+		// A list Telegram refuses will not change on retry; commands typed
+		// in full still work.
+		b.log.Error("telegram: command list refused; polling without it", "err", b.redact(err))
+	} else if err != nil {
+		return err
+	}
+	b.log.Info("telegram bot polling", "username", me.Username)
 	return nil
 }
 
@@ -326,7 +366,7 @@ func (b *Bot) registerCommands(ctx context.Context) error {
 		b.log.Warn("telegram: command not registered: its name is not valid on Telegram", "command", s)
 	}
 	if _, err := b.api.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds}); err != nil {
-		return fmt.Errorf("telegram: setMyCommands: %s", b.redact(err))
+		return fmt.Errorf("setMyCommands: %w", err)
 	}
 	b.log.Info("telegram commands registered", "count", len(cmds))
 	return nil

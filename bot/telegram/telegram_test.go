@@ -57,6 +57,7 @@ type setup struct {
 	fake   telegramtest.Options
 	handle func(req commands.Request) (commands.Reply, bool)
 	noRun  bool
+	down   bool // the Bot API is unreachable when Run starts
 }
 
 func start(t *testing.T, s setup) *harness {
@@ -87,6 +88,7 @@ func start(t *testing.T, s setup) *harness {
 	if s.noRun {
 		return h
 	}
+	fake.SetUnreachable(s.down)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
@@ -99,7 +101,9 @@ func start(t *testing.T, s setup) *harness {
 			t.Errorf("callback query left unanswered: %+v", q)
 		}
 	})
-	fake.WaitCalls(t, "getUpdates", 1, wait)
+	if !s.down {
+		fake.WaitCalls(t, "getUpdates", 1, wait)
+	}
 	return h
 }
 

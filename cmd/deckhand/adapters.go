@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/collector"
 	"github.com/deckhand/deckhand/commands"
 )
@@ -48,4 +49,19 @@ func (d *daemon) commandsConfig() commands.Config {
 	c := d.cfg.commandsConfig(d.cfg.buttonSecret(d.log, d.withBots))
 	c.Watch = d.engine.Watchlist()
 	return c
+}
+
+// healthLines gives the router bot.Health's problems as /status lines.
+type healthLines struct{ h *bot.Health }
+
+func (l healthLines) ProblemLines() []string {
+	var out []string
+	for _, p := range l.h.Problems() {
+		who := p.Platform
+		if who == "" {
+			who = "deckhand"
+		}
+		out = append(out, who+" "+p.Part+": "+p.Text)
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"maps"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -298,10 +300,42 @@ func (es configErrors) in(file string, lines map[string]int) configErrors {
 func loadConfig(path string) (*fileConfig, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, configReadError(path, err)
 	}
 	return parseConfig(path, raw)
 }
+
+// configReadError says why the config file cannot be read and what to do.
+func configReadError(path string, err error) error {
+	how := "check the path given with -config (or DECKHAND_CONFIG)"
+	var why string
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		why = "does not exist"
+		how += "; config.toml.example is a starting point"
+	case errors.Is(err, syscall.EISDIR):
+		why = "is a directory, not a file"
+	case errors.Is(err, fs.ErrPermission):
+		why = "cannot be read: permission denied"
+		how = fmt.Sprintf("make it readable for uid %d, or %s", os.Geteuid(), how)
+	default:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		why = "cannot be read: " + err.Error()
+	}
+	return wordedError{msg: fmt.Sprintf("config file %s %s; %s", path, why, how), err: err}
+}
+
+// wordedError is an error said in words, kept for errors.Is.
+type wordedError struct {
+	msg string
+	err error
+}
+
+func (e wordedError) Error() string { return e.msg }
+func (e wordedError) Unwrap() error { return e.err }
 
 // parseConfig is the one way a config becomes typed values: every command
 // (run, check-config, exec, healthcheck) goes through it, so check-config

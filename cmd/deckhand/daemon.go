@@ -43,6 +43,10 @@ type daemon struct {
 	reg     *prometheus.Registry
 	senders []bot.Sender
 	bots    []interface{ Run(context.Context) error }
+	// health is what is wrong with deckhand's own parts; chat counts the
+	// chat connections' faults.
+	health *bot.Health
+	chat   *statuspage.ChatMetrics
 
 	platforms []string
 	hosts     []string // enabled hosts, in config order
@@ -61,10 +65,15 @@ type daemon struct {
 // inventory, when not nil, replaces the store as the router's view of the
 // hosts (`deckhand exec` collects only what a command names).
 func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots bool) (*daemon, error) {
-	d := &daemon{cfg: cfg, log: log, started: make(chan struct{}), withBots: withBots}
+	d := &daemon{cfg: cfg, log: log, started: make(chan struct{}), withBots: withBots, health: bot.NewHealth()}
 	var err error
 	d.store, err = store.Open(ctx, cfg.Data)
 	if err != nil {
+		if errors.As(err, new(*store.OpenError)) {
+			// The store names the path, the cause and the fix; the file's
+			// key is ours to name.
+			return nil, fmt.Errorf("%w (data = \"/path/to/deckhand.db\" in the config file chooses the database)", err)
+		}
 		return nil, fmt.Errorf("open database %s: %w", cfg.Data, err)
 	}
 	if err := d.store.SyncHosts(ctx, cfg.domainHosts()); err != nil {
@@ -90,6 +99,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	d.reg = prometheus.NewRegistry()
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.metrics = statuspage.NewMetrics(d.reg)
+	d.chat = statuspage.NewChatMetrics(d.reg)
 	d.platforms = cfg.platforms()
 	if withBots && cfg.statusEnabled() {
 		scfg := cfg.statusConfig()
@@ -110,6 +120,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	d.router, err = commands.NewRouter(commands.Deps{
 		Inventory: d.store, Docker: dockerActions{d.coll}, Alerts: d.mon, Audit: d.store,
 		Hosts: d.store, Announcer: d.mon, Refresher: d.mon, Intents: d.store, Tokens: d.store,
+		Health: healthLines{d.health},
 	}, d.commandsConfig(), commands.Options{Logger: log.With("part", "commands")})
 	if err != nil {
 		d.close()
@@ -141,7 +152,9 @@ func (d *daemon) addBots() error {
 		d.senders = append(d.senders, s)
 	}
 	if cfg.Discord.Token.value != "" {
-		b, err := discord.New(cfg.discordConfig(), d.router, cfg.discordOptions(log.With("part", "discord")))
+		opts := cfg.discordOptions(log.With("part", "discord"))
+		opts.Health, opts.HeartbeatTimeouts = d.health, d.chat.DiscordHeartbeatTimeouts
+		b, err := discord.New(cfg.discordConfig(), d.router, opts)
 		if err != nil {
 			return err
 		}
@@ -149,7 +162,7 @@ func (d *daemon) addBots() error {
 		d.bots = append(d.bots, b)
 	}
 	if cfg.Telegram.Token.value != "" {
-		b, err := newTelegram(cfg, d.router, log)
+		b, err := newTelegram(cfg, d.router, log, d.health, d.chat.TelegramConflicts)
 		if err != nil {
 			return err
 		}
@@ -279,8 +292,10 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	for _, b := range d.bots {
 		g.Go(func() error {
+			// Run retries every outage itself; an error is a bug
+			// (Run called twice, commands no platform takes).
 			if err := b.Run(gctx); err != nil && gctx.Err() == nil {
-				d.log.Error("chat bot stopped", "err", err)
+				d.log.Error("chat bot stopped for good", "err", err)
 			}
 			return nil
 		})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/bot/telegram"
 	"github.com/deckhand/deckhand/commands"
 )
@@ -16,12 +17,14 @@ import (
 const telegramPoll = 50 * time.Second
 
 // newTelegram builds the Telegram adapter from the config file's section.
-func newTelegram(cfg *fileConfig, r *commands.Router, log *slog.Logger) (*telegram.Bot, error) {
+func newTelegram(cfg *fileConfig, r *commands.Router, log *slog.Logger, health *bot.Health, conflicts telegram.Counter) (*telegram.Bot, error) {
 	return telegram.New(cfg.telegramConfig(), r, telegram.Options{
 		Logger:      log.With("part", "telegram"),
 		ServerURL:   cfg.Telegram.APIURL,
 		HTTPClient:  &http.Client{Timeout: telegramPoll + 20*time.Second},
 		PollTimeout: telegramPoll,
+		Health:      health,
+		Conflicts:   conflicts,
 	})
 }
 

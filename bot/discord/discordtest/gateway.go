@@ -2,6 +2,7 @@ package discordtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ type gwConn struct {
 	ws      *websocket.Conn
 	wmu     sync.Mutex
 	ready   bool // identified or resumed; guarded by Server.mu
+	deaf    bool // heartbeats are not ACKed; guarded by Server.mu
 	session string
 	seq     int64
 }
@@ -93,7 +95,14 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		}
 		switch p.Op {
 		case 1: // heartbeat
-			_ = c.send(11, "", 0, nil)
+			s.mu.Lock()
+			s.heartbeats++
+			deaf := c.deaf
+			s.notify()
+			s.mu.Unlock()
+			if !deaf {
+				_ = c.send(11, "", 0, nil)
+			}
 		case 2: // identify
 			if !s.identify(c, p.D) {
 				return
@@ -228,6 +237,24 @@ func (s *Server) dispatch(event string, d json.RawMessage) {
 	for _, t := range ts {
 		_ = t.c.send(0, event, t.seq, d)
 	}
+}
+
+// StopHeartbeatACKs makes the open gateway connections stop answering
+// heartbeats while staying open, as a connection does whose other end is
+// gone (a NAT that forgot it, a half-dead load balancer): nothing arrives,
+// nothing fails. New connections are answered as usual.
+func (s *Server) StopHeartbeatACKs() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.deaf = true
+	}
+}
+
+// WaitHeartbeats waits until the gateway has received n heartbeats in all.
+func (s *Server) WaitHeartbeats(t testing.TB, n int, timeout time.Duration) {
+	t.Helper()
+	s.wait(t, timeout, fmt.Sprintf("%d heartbeats", n), func() bool { return s.heartbeats >= n })
 }
 
 // DropConnections closes every gateway connection abruptly, as a network

@@ -80,6 +80,9 @@ type Server struct {
 	sessions          map[string]bool
 	identifies        int
 	resumes           int
+	heartbeats        int
+	down              bool // SetUnreachable
+	refused           int
 }
 
 // NewServer starts a fake Discord that accepts the given bot token.
@@ -109,7 +112,7 @@ func NewServer(t testing.TB, token string) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/gateway-ws/", s.serveGateway)
 	mux.HandleFunc("/api/", s.serveAPI)
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewServer(s.reachable(mux))
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
 	return s
@@ -119,6 +122,45 @@ func NewServer(t testing.TB, token string) *Server {
 func (s *Server) Close() {
 	s.DropConnections()
 	s.srv.Close()
+}
+
+// SetUnreachable makes the server drop every connection, REST and
+// gateway, before answering, as when discord.com cannot be reached (DNS,
+// firewall, outage); false makes it answer again.
+func (s *Server) SetUnreachable(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+	s.notify()
+}
+
+// WaitRefused waits until n requests were dropped while unreachable.
+func (s *Server) WaitRefused(t testing.TB, n int, timeout time.Duration) {
+	t.Helper()
+	s.wait(t, timeout, fmt.Sprintf("%d requests dropped while unreachable", n), func() bool { return s.refused >= n })
+}
+
+func (s *Server) reachable(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		down := s.down
+		if down {
+			s.refused++
+			s.notify()
+		}
+		s.mu.Unlock()
+		if !down {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	})
 }
 
 // SetHeartbeatInterval changes the interval announced in HELLO to new

@@ -50,6 +50,7 @@ func (s *Server) getUpdates(ctx context.Context, p params) (any, error) {
 	}
 	mine := make(chan struct{})
 	s.poller = mine
+	s.notify()
 	defer func() {
 		s.mu.Lock()
 		if s.poller == mine {

@@ -147,6 +147,8 @@ type Server struct {
 	injectWait int
 	calls      map[string]int
 	poller     chan struct{} // closed to end the current long poll with 409
+	down       bool          // SetUnreachable
+	refused    int
 }
 
 // New starts a fake for the given bot token and closes it when the test ends.
@@ -584,7 +586,56 @@ func readParams(r *http.Request) (params, error) {
 	return p, nil
 }
 
+// SetUnreachable makes the server drop every connection before answering,
+// as when api.telegram.org cannot be reached (DNS, firewall, outage), or
+// answer again.
+func (s *Server) SetUnreachable(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+	s.notify()
+}
+
+// WaitRefused waits until n requests were dropped while unreachable.
+func (s *Server) WaitRefused(t testing.TB, n int, timeout time.Duration) {
+	t.Helper()
+	if !s.wait(timeout, func() bool { return s.refused >= n }) {
+		t.Fatalf("telegramtest: %d requests dropped while unreachable, want %d within %s", s.refusedCount(), n, timeout)
+	}
+}
+
+func (s *Server) refusedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// dropped closes the connection without an answer when the server is
+// unreachable.
+func (s *Server) dropped(w http.ResponseWriter) bool {
+	s.mu.Lock()
+	down := s.down
+	if down {
+		s.refused++
+		s.notify()
+	}
+	s.mu.Unlock()
+	if !down {
+		return false
+	}
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return true
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.dropped(w) {
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	token, method, ok2 := strings.Cut(rest, "/")
 	if !ok || !ok2 {

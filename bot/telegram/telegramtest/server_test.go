@@ -330,3 +330,42 @@ func TestLinksTelegramCannotOpenAreUnlinked(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondPollerGets409: a getUpdates while another is in progress ends
+// the one in progress with Telegram's 409, word for word, and goes on
+// polling itself.
+func TestSecondPollerGets409(t *testing.T) {
+	s := New(t, token, Options{})
+	first := make(chan reply, 1)
+	go func() { first <- call(t, s, token, "getUpdates", map[string]any{"timeout": 30}) }()
+	s.WaitCalls(t, "getUpdates", 1, 5*time.Second)
+	// The first poll must be waiting before the second arrives.
+	if !s.wait(5*time.Second, func() bool { return s.poller != nil }) {
+		t.Fatal("first poll never waited")
+	}
+	second := make(chan reply, 1)
+	go func() { second <- call(t, s, token, "getUpdates", map[string]any{"timeout": 2}) }()
+	r := <-first
+	want := "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+	if r.OK || r.ErrorCode != 409 || r.Description != want {
+		t.Errorf("first poll = %+v, want 409 %q", r, want)
+	}
+	if r := <-second; !r.OK || string(r.Result) != "[]" {
+		t.Errorf("second poll = %+v, want an empty result after its timeout", r)
+	}
+}
+
+// TestUnreachableDropsConnections: while unreachable the server answers
+// nothing at all, as a dead network does.
+func TestUnreachableDropsConnections(t *testing.T) {
+	s := New(t, token, Options{})
+	s.SetUnreachable(true)
+	if _, err := s.Client().Get(s.URL() + "/bot" + token + "/getMe"); err == nil {
+		t.Fatal("getMe answered while unreachable")
+	}
+	s.WaitRefused(t, 1, 5*time.Second)
+	s.SetUnreachable(false)
+	if r := call(t, s, token, "getMe", nil); !r.OK {
+		t.Fatalf("getMe after recovery = %+v", r)
+	}
+}
