@@ -99,24 +99,26 @@ func requireBaseImages(t *testing.T, dockerfile string) {
 
 // buildImage builds the Dockerfile in root with the legacy builder (no
 // buildx, and no frontend image to pull for the syntax line). When the test
-// ends it removes the image and the build stage's layers this build made
-// (the final image's own go with it); layers it reused from the cache are
-// left alone, since another build may own them.
+// ends it removes the image and the build stage this build made.
 func buildImage(t *testing.T, root string) string {
 	t.Helper()
+	bin := dockertest.Bin(t)
 	tag := "deckhand-image-test:" + strconv.Itoa(os.Getpid()) + "-" + dockertest.RandHex(4)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	var out []byte
 	t.Cleanup(func() {
-		_ = exec.Command(dockertest.Bin(t), "rmi", tag).Run()
-		made := madeLayers(out)
-		for i := len(made) - 1; i >= 0; i-- { // children before parents
-			_ = exec.Command(dockertest.Bin(t), "rmi", made[i]).Run()
+		_ = exec.Command(bin, "rmi", tag).Run()
+		for _, id := range builtStageEnds(out) {
+			// rmi of an untagged image takes its untagged parents with it
+			// (up to the base image, or a layer another image builds on).
+			if tags, err := exec.Command(bin, "image", "inspect", "--format", "{{len .RepoTags}}", id).Output(); err == nil && strings.TrimSpace(string(tags)) == "0" {
+				_ = exec.Command(bin, "rmi", id).Run()
+			}
 		}
 	})
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, dockertest.Bin(t), "build", "--force-rm",
+	cmd := exec.CommandContext(ctx, bin, "build", "--force-rm",
 		"--label", dockertest.OwnerLabel+"="+strconv.Itoa(os.Getpid()), "-t", tag, root)
 	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
 	var err error
@@ -127,26 +129,48 @@ func buildImage(t *testing.T, root string) string {
 	return tag
 }
 
-// madeLayers returns the ids of the layers the legacy builder's output says
-// it committed, in order, leaving out those it took from the cache: each
-// step ends with " ---> <id>", after " ---> Using cache" on a hit.
-func madeLayers(buildOutput []byte) []string {
-	var made []string
-	cached := false
+var (
+	buildFromStep = regexp.MustCompile(`(?i)^Step \d+/\d+ : FROM\s`)
+	buildLayerID  = regexp.MustCompile(`^[0-9a-f]{12}$`)
+)
+
+// builtStageEnds reads the legacy builder's output and returns the last
+// layer of each stage that this build committed: not a base image (the id
+// after a FROM step) and not a layer it took from the cache (" ---> Using
+// cache" before the id), which another build may own.
+func builtStageEnds(buildOutput []byte) []string {
+	var ends []string
+	last, lastCached, cached, base := "", false, false, false
+	endStage := func() {
+		if last != "" && !lastCached {
+			ends = append(ends, last)
+		}
+		last = ""
+	}
 	for _, line := range strings.Split(string(buildOutput), "\n") {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "---> ")
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "Step ") {
+			if buildFromStep.MatchString(line) {
+				endStage()
+				base = true
+			}
+			cached = false
+			continue
+		}
+		rest, ok := strings.CutPrefix(line, "---> ")
 		switch {
 		case !ok:
 		case rest == "Using cache":
 			cached = true
-		case regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(rest):
-			if !cached {
-				made = append(made, rest)
-			}
-			cached = false
+		case !buildLayerID.MatchString(rest): // "Running in <container>"
+		case base:
+			base = false
+		default:
+			last, lastCached = rest, cached
 		}
 	}
-	return made
+	endStage()
+	return ends
 }
 
 func containerLogs(name string) string {

@@ -47,3 +47,28 @@ func TestImageConfigIsTheDefaultBeyondLoopback(t *testing.T) {
 		t.Errorf("config.image.toml differs from the embedded default beyond listen and data:\nimage   %+v\ndefault %+v", img, def)
 	}
 }
+
+// TestBuiltStageEnds reads recorded legacy-builder output: the cleanup of
+// TestE2EImage removes what its build committed and nothing else — never a
+// base image (a FROM step's id), never a layer taken from the cache.
+func TestBuiltStageEnds(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{
+		// build stage, then the CLI stage (FROM only), then the runtime.
+		{"legacy-build.txt", []string{"55b04880f150", "c1e25481cf32"}},
+		{"legacy-build-cached.txt", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			out, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := builtStageEnds(out); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("builtStageEnds = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
