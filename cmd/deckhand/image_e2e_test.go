@@ -48,6 +48,9 @@ func TestE2EImage(t *testing.T) {
 	gid := strconv.FormatUint(uint64(sock.Sys().(*syscall.Stat_t).Gid), 10)
 	img := buildImage(t, root)
 
+	// The image's default watches every monitored container of the engine,
+	// other people's too, as it would for a user: it only reads them (no
+	// chat, so no actions), and the test asserts only about its own.
 	target := monitored(t, "image-target", nil)
 	c := dockertest.Run(t, "image", dockertest.RunOptions{
 		Image:     img,
