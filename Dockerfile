@@ -18,6 +18,9 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/deckhand /usr/local/bin/deckhand
 COPY --from=dockercli /usr/local/bin/docker /usr/local/bin/docker
 COPY --from=build --chown=65532:65532 /out/data /data
+# Without a mounted config: the local engine, /data/deckhand.db, the page on
+# 0.0.0.0:8080 (the embedded default's 127.0.0.1 is unreachable through -p).
+COPY config.image.toml /etc/deckhand/config.toml
 COPY config.toml.example /etc/deckhand/config.toml.example
 USER 65532:65532
 WORKDIR /data
