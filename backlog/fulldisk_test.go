@@ -1,0 +1,233 @@
+package backlog_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/alerts"
+	"github.com/deckhand/deckhand/backlog"
+	"github.com/deckhand/deckhand/bot"
+	"github.com/deckhand/deckhand/collector"
+	"github.com/deckhand/deckhand/internal/logtest"
+	"github.com/deckhand/deckhand/monitor"
+	"github.com/deckhand/deckhand/store"
+	"github.com/deckhand/deckhand/store/storetest"
+)
+
+// box is one host with one watched container whose state the test sets.
+type box struct {
+	mu    sync.Mutex
+	down  map[string]bool
+	names []string
+}
+
+func (b *box) set(name string, down bool) { b.mu.Lock(); b.down[name] = down; b.mu.Unlock() }
+
+func (b *box) Collect(context.Context, string, bool) deckhand.Snapshot {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	snap := deckhand.Snapshot{Host: deckhand.Host{Name: "nas", Status: deckhand.HostOK, Enabled: true}, CollectedAt: time.Now()}
+	for _, n := range b.names {
+		c := deckhand.Container{Host: "nas", ID: "id-" + n, Name: n, State: deckhand.StateRunning, RestartPolicy: "no",
+			Labels: map[string]string{deckhand.LabelMonitor: "true"}}
+		if b.down[n] {
+			c.State, c.ExitCode, c.Status = deckhand.StateExited, 137, "Exited (137)"
+		}
+		snap.Containers = append(snap.Containers, c)
+	}
+	return snap
+}
+
+func (b *box) CollectQuick(ctx context.Context, host string) (deckhand.Snapshot, int) {
+	return b.Collect(ctx, host, false), 0
+}
+
+func (*box) Events(ctx context.Context, _ string, _ func(collector.Event)) error {
+	<-ctx.Done()
+	return nil
+}
+
+// chat is a sender that posts a message per new notice and edits the one
+// named by Ref, as Discord and Telegram do.
+type chat struct {
+	mu   sync.Mutex
+	n    int
+	sent []deckhand.OutboxItem
+	refs []string
+}
+
+func (*chat) Platform() string { return deckhand.PlatformTelegram }
+
+func (c *chat) Send(_ context.Context, it deckhand.OutboxItem) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ref := it.Ref
+	if ref == "" {
+		c.n++
+		ref = fmt.Sprintf("chat/%d", c.n)
+	}
+	c.sent = append(c.sent, it)
+	c.refs = append(c.refs, ref)
+	return ref, nil
+}
+
+func (c *chat) items() ([]deckhand.OutboxItem, []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]deckhand.OutboxItem(nil), c.sent...), append([]string(nil), c.refs...)
+}
+
+// waitSent waits until the chat got an item for which ok holds.
+func (c *chat) waitSent(t *testing.T, what string, ok func(deckhand.OutboxItem) bool) (deckhand.OutboxItem, string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		items, refs := c.items()
+		for i, it := range items {
+			if ok(it) {
+				return it, refs[i]
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	items, _ := c.items()
+	t.Fatalf("no %s delivered in 20s; delivered: %s", what, kinds(items))
+	return deckhand.OutboxItem{}, ""
+}
+
+func kinds(items []deckhand.OutboxItem) string {
+	var out []string
+	for _, it := range items {
+		out = append(out, fmt.Sprintf("%d:%s/%s#%d", it.ID, it.Notice.Kind, it.Notice.Alert.Key.Container, it.Notice.Alert.ID))
+	}
+	return strings.Join(out, " ")
+}
+
+func isKind(kind deckhand.NoticeKind, container string) func(deckhand.OutboxItem) bool {
+	return func(it deckhand.OutboxItem) bool {
+		return it.Notice.Kind == kind && it.Notice.Alert.Key.Container == container
+	}
+}
+
+func isSystem(prefix string) func(deckhand.OutboxItem) bool {
+	return func(it deckhand.OutboxItem) bool {
+		return it.Notice.Kind == deckhand.NoticeSystem && strings.HasPrefix(it.Notice.Text, prefix)
+	}
+}
+
+// TestOutageWhileTheDiskIsFull is issue 11: with the database's filesystem
+// full (a real tmpfs, filled), a container going down is notified, its
+// recovery edits that message, admins are told, and once space is freed
+// the alert, its recovery and the delivery records are in the database,
+// with nothing sent twice.
+func TestOutageWhileTheDiskIsFull(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	disk := storetest.SmallDisk(t, 4<<20)
+	st, err := store.Open(ctx, disk.Path("deckhand.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.SyncHosts(ctx, []deckhand.Host{{Name: "nas", Enabled: true}}); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs logtest.Buffer
+	health := bot.NewHealth()
+	platforms := []string{deckhand.PlatformTelegram}
+	bl := backlog.New(st, backlog.Options{Platforms: platforms, Health: health,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	host := &box{down: map[string]bool{}, names: []string{"web", "db"}}
+	acfg := alerts.DefaultConfig()
+	acfg.RecoveryHold = 300 * time.Millisecond
+	eng, err := alerts.New(acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon, err := monitor.New(monitor.Config{Hosts: []string{"nas"}, Platforms: platforms, Interval: 50 * time.Millisecond,
+		InventoryInterval: time.Hour}, monitor.Deps{Store: bl, Collector: host, Engine: eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &chat{}
+	disp := bot.NewDispatcher(bl, []bot.Sender{tg}, bot.DispatcherOptions{Poll: 10 * time.Millisecond})
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = disp.Run(ctx) })
+	wg.Go(func() { _ = mon.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	// db was down before the disk filled: its alert is stored and notified.
+	host.set("db", true)
+	_, dbRef := tg.waitSent(t, "opening of db", isKind(deckhand.NoticeOpened, "db"))
+
+	disk.Fill(t)
+	host.set("web", true)
+	tg.waitSent(t, "system notice", isSystem("deckhand cannot write its database: disk full"))
+	opened, webRef := tg.waitSent(t, "opening of web", isKind(deckhand.NoticeOpened, "web"))
+	if p := health.Problems(); len(p) != 1 || p[0].Text != "deckhand cannot write its database: disk full" {
+		t.Errorf("health while the disk is full: %+v", p)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "disk full") {
+		t.Errorf("no ERROR saying disk full:\n%s", logs.String())
+	}
+
+	// Both recover while the disk is still full; the polls meanwhile open
+	// nothing anew.
+	host.set("web", false)
+	host.set("db", false)
+	rec, recRef := tg.waitSent(t, "recovery of web", isKind(deckhand.NoticeRecovered, "web"))
+	if rec.Notice.Alert.ID != opened.Notice.Alert.ID || recRef != webRef {
+		t.Errorf("recovery of web is about alert %d and edits %q; the opening was alert %d, message %q",
+			rec.Notice.Alert.ID, recRef, opened.Notice.Alert.ID, webRef)
+	}
+	_, dbRecRef := tg.waitSent(t, "recovery of db", isKind(deckhand.NoticeRecovered, "db"))
+	if dbRecRef != dbRef {
+		t.Errorf("recovery of db edits %q, its opening was %q", dbRecRef, dbRef)
+	}
+
+	disk.Free(t)
+	if err := bl.Flush(ctx); err != nil {
+		t.Fatalf("writing the backlog once space is freed: %v", err)
+	}
+	tg.waitSent(t, "all-clear", isSystem("deckhand can write its database again"))
+	if p := health.Problems(); len(p) != 0 {
+		t.Errorf("health once written: %+v", p)
+	}
+
+	// The database now holds what happened, under the IDs the chat saw.
+	got, err := st.Alert(ctx, opened.Notice.Alert.ID)
+	if err != nil || got.State != deckhand.AlertClosed || got.Key.Container != "web" {
+		t.Errorf("alert %d of web in the database: %+v, %v", opened.Notice.Alert.ID, got, err)
+	}
+	if active, err := st.ActiveAlerts(ctx); err != nil || len(active) != 0 {
+		t.Errorf("active alerts in the database: %+v, %v", active, err)
+	}
+	if ref, err := st.MessageRef(ctx, opened.Notice.Alert.ID, deckhand.PlatformTelegram); err != nil || ref != webRef {
+		t.Errorf("message ref of web: %q, %v, want %q", ref, err, webRef)
+	}
+	if depth, err := st.OutboxDepth(ctx); err != nil || depth[deckhand.PlatformTelegram] != 0 {
+		t.Errorf("outbox depth after writing: %v, %v (items delivered from memory were not recorded as sent)", depth, err)
+	}
+
+	// Nothing is sent twice, now or on later polls.
+	time.Sleep(500 * time.Millisecond) // a duplicate would have gone out within a few polls
+	items, _ := tg.items()
+	seen := map[string]bool{}
+	for _, it := range items {
+		k := fmt.Sprintf("%s/%s#%d/%s", it.Notice.Kind, it.Notice.Alert.Key.Container, it.Notice.Alert.ID, it.Notice.Text)
+		if seen[k] {
+			t.Errorf("sent twice: %s (all: %s)", k, kinds(items))
+		}
+		seen[k] = true
+	}
+	if len(items) != 6 {
+		t.Errorf("%d notices delivered, want 6 (db opened, system, web opened, 2 recoveries, all-clear): %s", len(items), kinds(items))
+	}
+}
