@@ -13,15 +13,21 @@ import (
 // ActiveAlerts (read) are the stored active alerts with the held ones laid
 // over them, oldest first.
 func (b *Backlog) ActiveAlerts(ctx context.Context) ([]deckhand.Alert, error) {
+	if b.writable() {
+		stored, err := b.Store.ActiveAlerts(ctx)
+		if err == nil {
+			b.mu.Lock()
+			b.remember(stored)
+			b.mu.Unlock()
+		}
+		return stored, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	stored, err := b.Store.ActiveAlerts(ctx)
 	switch {
 	case err == nil:
-		b.lastAct = stored
-		for _, a := range stored {
-			b.seen(a.ID, 0)
-		}
+		b.remember(stored)
 	case b.reason != "" && b.lastAct != nil:
 		stored = b.lastAct
 	default:
@@ -34,8 +40,19 @@ func (b *Backlog) ActiveAlerts(ctx context.Context) ([]deckhand.Alert, error) {
 	return out, nil
 }
 
+// remember keeps the last stored active alerts, for when reading fails.
+func (b *Backlog) remember(stored []deckhand.Alert) {
+	b.lastAct = stored
+	for _, a := range stored {
+		b.seen(a.ID, 0)
+	}
+}
+
 // RecentAlerts (read) is the store's with the held alerts laid over it.
 func (b *Backlog) RecentAlerts(ctx context.Context, since time.Time, limit int) ([]deckhand.Alert, error) {
+	if b.writable() {
+		return b.Store.RecentAlerts(ctx, since, limit)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	stored, err := b.Store.RecentAlerts(ctx, since, limit)

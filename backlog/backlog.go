@@ -8,8 +8,9 @@
 // overrides ActiveAlerts, Alert, RecentAlerts, ApplyAlerts, OutboxDepth
 // (monitor.Store) and DueOutbox, MarkSending, MarkSent, MarkFailed
 // (bot.Outbox); every other method is the store's own, reached through
-// the embedded field. While nothing is held it adds one mutex to each of
-// those calls and nothing else.
+// the embedded field. While nothing is held, reads go straight to the
+// store, and writes go to it under one mutex (the store has one write
+// connection: they queued already).
 //
 // What it decides, and why:
 //   - Only a write the database cannot take (store.CannotWrite) is held. A
@@ -96,6 +97,10 @@ type Backlog struct {
 	remap   store.Remap
 	lastAct []deckhand.Alert // the last stored active alerts read
 	maxSeen [2]int64         // highest alert and outbox IDs seen
+	// served are the stored rows handed to the dispatcher and not yet
+	// delivered: a delivery recorded here later knows which alert's
+	// message it is.
+	served map[int64]about
 }
 
 // held is what waits to be written.
@@ -111,6 +116,11 @@ type held struct {
 // mark is a stored row's delivery record and what it is about.
 type mark struct {
 	store.OutboxMark
+	about
+}
+
+// about is what a stored row is about: its platform and alert.
+type about struct {
 	platform string
 	alertID  int64
 }
@@ -130,7 +140,7 @@ func New(st *store.Store, opts Options) *Backlog {
 		opts.Retry = 5 * time.Second
 	}
 	b := &Backlog{Store: st, opts: opts, log: opts.Logger,
-		remap: store.Remap{Alerts: map[int64]int64{}, Outbox: map[int64]int64{}}}
+		remap: store.Remap{Alerts: map[int64]int64{}, Outbox: map[int64]int64{}}, served: map[int64]about{}}
 	b.held.reset()
 	if opts.Metrics != nil {
 		opts.Metrics.SetStoreWritable(true)
@@ -149,6 +159,14 @@ func (b *Backlog) Holding() (reason string, items int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.reason, len(b.held.items)
+}
+
+// writable reports whether nothing is held: reads then go to the store
+// as they are, without holding the lock across them.
+func (b *Backlog) writable() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.reason == ""
 }
 
 // Run writes the backlog every Options.Retry until ctx ends. Writes that

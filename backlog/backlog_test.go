@@ -96,8 +96,9 @@ func TestBoundDropsRemindersFirstNeverAnOpening(t *testing.T) {
 	}
 }
 
-// A stored item delivered while the disk is full is not served again, and
-// its delivery is written once the disk has room.
+// A stored item delivered while the disk is full is not served again, the
+// recovery held after it edits its message, and its delivery is written
+// once the disk has room.
 func TestStoredItemDeliveredWhileFullIsNotSentAgain(t *testing.T) {
 	ctx := context.Background()
 	st, disk := onSmallDisk(t)
@@ -115,9 +116,18 @@ func TestStoredItemDeliveredWhileFullIsNotSentAgain(t *testing.T) {
 		t.Fatalf("recording a delivery on a full disk: %v", err)
 	}
 	mustHold(t, b)
-	again, err := b.DueOutbox(ctx, deckhand.PlatformNtfy, at, 10)
-	if err != nil || len(again) != 0 {
-		t.Errorf("due after its delivery, disk still full: %+v, %v", again, err)
+	closed := web[0]
+	closed.State, closed.ClosedAt = deckhand.AlertClosed, at.Add(time.Minute)
+	rec := notice(deckhand.NoticeRecovered, closed)
+	if err := b.ApplyAlerts(ctx, []deckhand.Alert{closed}, []deckhand.Notice{rec}, []string{deckhand.PlatformNtfy}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := b.DueOutbox(ctx, deckhand.PlatformNtfy, at.Add(time.Minute), 10)
+	if err != nil || len(again) != 1 || again[0].Notice.Kind != deckhand.NoticeRecovered || again[0].Ref != "msg-1" {
+		t.Fatalf("due after the opening's delivery, disk still full: %+v, %v; want only the recovery, editing msg-1", again, err)
+	}
+	if err := b.MarkSent(ctx, again[0].ID, at.Add(time.Minute), "msg-1"); err != nil {
+		t.Fatal(err)
 	}
 	disk.Free(t)
 	if err := b.Flush(ctx); err != nil {

@@ -13,6 +13,19 @@ import (
 // than every held one: nothing is stored while something is held. When the
 // stored ones cannot be read the held ones still go out.
 func (b *Backlog) DueOutbox(ctx context.Context, platform string, now time.Time, limit int) ([]deckhand.OutboxItem, error) {
+	if b.writable() {
+		// Read without the lock: a platform's worker does not record a
+		// delivery while it reads its queue, so nothing it is served can
+		// have been recorded only here meanwhile.
+		items, err := b.Store.DueOutbox(ctx, platform, now, limit)
+		b.mu.Lock()
+		for _, it := range items {
+			b.seen(0, it.ID)
+			b.served[it.ID] = about{platform: it.Platform, alertID: it.Notice.Alert.ID}
+		}
+		b.mu.Unlock()
+		return items, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ask := limit
@@ -59,7 +72,7 @@ func (b *Backlog) overlayItem(ctx context.Context, it deckhand.OutboxItem, now t
 	}
 	m, ok := b.held.marks[it.ID]
 	if !ok {
-		b.held.marks[it.ID] = &mark{OutboxMark: store.OutboxMark{ID: it.ID}, platform: it.Platform, alertID: it.Notice.Alert.ID}
+		b.held.marks[it.ID] = &mark{OutboxMark: store.OutboxMark{ID: it.ID}, about: about{platform: it.Platform, alertID: it.Notice.Alert.ID}}
 		m = b.held.marks[it.ID]
 	}
 	if !m.SentAt.IsZero() || m.Dead || (!m.NextAttemptAt.IsZero() && m.NextAttemptAt.After(now)) {
@@ -108,7 +121,8 @@ func (b *Backlog) learnRef(alertID int64, platform, ref string) {
 // record applies a delivery record: to the store while nothing is held,
 // else (or when the store cannot take it) to the held item or the stored
 // row's mark.
-func (b *Backlog) record(ctx context.Context, id int64, write func(int64) error, onItem func(*store.HeldItem), onMark func(*mark)) error {
+// done says that the record ends the item's life (delivered, given up).
+func (b *Backlog) record(ctx context.Context, id int64, done bool, write func(int64) error, onItem func(*store.HeldItem), onMark func(*mark)) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if n, ok := b.remap.Outbox[id]; ok {
@@ -116,6 +130,9 @@ func (b *Backlog) record(ctx context.Context, id int64, write func(int64) error,
 	}
 	if b.reason == "" {
 		err := write(id)
+		if err == nil && done {
+			delete(b.served, id)
+		}
 		if err == nil || !b.failed(ctx, err) {
 			return err
 		}
@@ -129,18 +146,20 @@ func (b *Backlog) record(ctx context.Context, id int64, write func(int64) error,
 	}
 	m, ok := b.held.marks[id]
 	if !ok {
-		// Served before anything was held: what it is about is unknown,
-		// which only costs its message ref the next notices would edit.
-		m = &mark{OutboxMark: store.OutboxMark{ID: id}}
+		// Served before anything was held.
+		m = &mark{OutboxMark: store.OutboxMark{ID: id}, about: b.served[id]}
 		b.held.marks[id] = m
 	}
 	onMark(m)
+	if done {
+		delete(b.served, id)
+	}
 	return nil
 }
 
 // MarkSending (write) records that an attempt at id starts now.
 func (b *Backlog) MarkSending(ctx context.Context, id int64, at time.Time) error {
-	return b.record(ctx, id,
+	return b.record(ctx, id, false,
 		func(id int64) error { return b.Store.MarkSending(ctx, id, at) },
 		func(h *store.HeldItem) { h.Item.SendingAt = at },
 		func(m *mark) { m.SendingAt = at })
@@ -148,7 +167,7 @@ func (b *Backlog) MarkSending(ctx context.Context, id int64, at time.Time) error
 
 // MarkSent (write) records a delivery and the platform's message ref.
 func (b *Backlog) MarkSent(ctx context.Context, id int64, at time.Time, ref string) error {
-	return b.record(ctx, id,
+	return b.record(ctx, id, true,
 		func(id int64) error { return b.Store.MarkSent(ctx, id, at, ref) },
 		func(h *store.HeldItem) {
 			h.Item.SentAt = at
@@ -165,7 +184,7 @@ func (b *Backlog) MarkSent(ctx context.Context, id int64, at time.Time, ref stri
 
 // MarkFailed (write) records a failed attempt.
 func (b *Backlog) MarkFailed(ctx context.Context, id int64, next time.Time, errText string, dead bool) error {
-	return b.record(ctx, id,
+	return b.record(ctx, id, dead,
 		func(id int64) error { return b.Store.MarkFailed(ctx, id, next, errText, dead) },
 		func(h *store.HeldItem) {
 			h.Item.Attempts++
@@ -179,6 +198,9 @@ func (b *Backlog) MarkFailed(ctx context.Context, id int64, next time.Time, errT
 
 // OutboxDepth (read) counts the stored and held items still to deliver.
 func (b *Backlog) OutboxDepth(ctx context.Context) (map[string]int, error) {
+	if b.writable() {
+		return b.Store.OutboxDepth(ctx)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	depth, err := b.Store.OutboxDepth(ctx)
