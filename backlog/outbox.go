@@ -39,7 +39,7 @@ func (b *Backlog) DueOutbox(ctx context.Context, platform string, now time.Time,
 		return nil, err
 	}
 	if err != nil {
-		b.log.Warn("reading the stored outbox failed; delivering the held items", "platform", platform, "err", err)
+		b.log.Debug("reading the stored outbox failed; delivering the held items", "platform", platform, "err", err)
 	}
 	out := make([]deckhand.OutboxItem, 0, len(stored))
 	for _, it := range stored {
