@@ -104,7 +104,7 @@ func (c *chat) waitSent(t *testing.T, what string, ok func(deckhand.OutboxItem) 
 func kinds(items []deckhand.OutboxItem) string {
 	var out []string
 	for _, it := range items {
-		out = append(out, fmt.Sprintf("%d:%s/%s#%d", it.ID, it.Notice.Kind, it.Notice.Alert.Key.Container, it.Notice.Alert.ID))
+		out = append(out, fmt.Sprintf("%d:%s/%s#%d%s", it.ID, it.Notice.Kind, it.Notice.Alert.Key.Container, it.Notice.Alert.ID, cut(it.Notice.Text)))
 	}
 	return strings.Join(out, " ")
 }
@@ -121,16 +121,22 @@ func isSystem(prefix string) func(deckhand.OutboxItem) bool {
 	}
 }
 
-// TestOutageWhileTheDiskIsFull is issue 11: with the database's filesystem
-// full (a real tmpfs, filled), a container going down is notified, its
-// recovery edits that message, admins are told, and once space is freed
-// the alert, its recovery and the delivery records are in the database,
-// with nothing sent twice.
-func TestOutageWhileTheDiskIsFull(t *testing.T) {
+// rig is deckhand's alert path on a real store: the monitor, the backlog
+// and the dispatcher with one chat, on one host with web and db.
+type rig struct {
+	ctx    context.Context
+	st     *store.Store
+	bl     *backlog.Backlog
+	health *bot.Health
+	logs   *logtest.Buffer
+	host   *box
+	chat   *chat
+}
+
+func newRig(t *testing.T, dbPath string) *rig {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	disk := storetest.SmallDisk(t, 4<<20)
-	st, err := store.Open(ctx, disk.Path("deckhand.db"))
+	st, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,13 +144,11 @@ func TestOutageWhileTheDiskIsFull(t *testing.T) {
 	if err := st.SyncHosts(ctx, []deckhand.Host{{Name: "nas", Enabled: true}}); err != nil {
 		t.Fatal(err)
 	}
-
-	var logs logtest.Buffer
-	health := bot.NewHealth()
+	r := &rig{ctx: ctx, st: st, health: bot.NewHealth(), logs: &logtest.Buffer{},
+		host: &box{down: map[string]bool{}, names: []string{"web", "db"}}, chat: &chat{}}
 	platforms := []string{deckhand.PlatformTelegram}
-	bl := backlog.New(st, backlog.Options{Platforms: platforms, Health: health,
-		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	host := &box{down: map[string]bool{}, names: []string{"web", "db"}}
+	r.bl = backlog.New(st, backlog.Options{Platforms: platforms, Health: r.health,
+		Logger: slog.New(slog.NewTextHandler(r.logs, nil))})
 	acfg := alerts.DefaultConfig()
 	acfg.RecoveryHold = 300 * time.Millisecond
 	eng, err := alerts.New(acfg)
@@ -152,52 +156,91 @@ func TestOutageWhileTheDiskIsFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	mon, err := monitor.New(monitor.Config{Hosts: []string{"nas"}, Platforms: platforms, Interval: 50 * time.Millisecond,
-		InventoryInterval: time.Hour}, monitor.Deps{Store: bl, Collector: host, Engine: eng})
+		InventoryInterval: time.Hour}, monitor.Deps{Store: r.bl, Collector: r.host, Engine: eng})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg := &chat{}
-	disp := bot.NewDispatcher(bl, []bot.Sender{tg}, bot.DispatcherOptions{Poll: 10 * time.Millisecond})
+	disp := bot.NewDispatcher(r.bl, []bot.Sender{r.chat}, bot.DispatcherOptions{Poll: 10 * time.Millisecond})
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = disp.Run(ctx) })
 	wg.Go(func() { _ = mon.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
+	return r
+}
 
-	// db was down before the disk filled: its alert is stored and notified.
-	host.set("db", true)
-	_, dbRef := tg.waitSent(t, "opening of db", isKind(deckhand.NoticeOpened, "db"))
+// outage runs the story around a broken disk: db goes down before it
+// breaks, web after; both recover while it is broken. Every notice must
+// reach the chat, admins must be told why, recoveries must edit their
+// alert's message. It returns the opening of web and its message.
+func (r *rig) outage(t *testing.T, breakDisk func(), reason string) (deckhand.OutboxItem, string) {
+	t.Helper()
+	r.host.set("db", true)
+	_, dbRef := r.chat.waitSent(t, "opening of db", isKind(deckhand.NoticeOpened, "db"))
 
-	disk.Fill(t)
-	host.set("web", true)
-	tg.waitSent(t, "system notice", isSystem("deckhand cannot write its database: disk full"))
-	opened, webRef := tg.waitSent(t, "opening of web", isKind(deckhand.NoticeOpened, "web"))
-	if p := health.Problems(); len(p) != 1 || p[0].Text != "deckhand cannot write its database: disk full" {
-		t.Errorf("health while the disk is full: %+v", p)
+	breakDisk()
+	r.host.set("web", true)
+	want := "deckhand cannot write its database: " + reason
+	r.chat.waitSent(t, "system notice", isSystem(want))
+	opened, webRef := r.chat.waitSent(t, "opening of web", isKind(deckhand.NoticeOpened, "web"))
+	if p := r.health.Problems(); len(p) != 1 || p[0].Text != want {
+		t.Errorf("health while the disk is broken: %+v, want %q", p, want)
 	}
-	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "disk full") {
-		t.Errorf("no ERROR saying disk full:\n%s", logs.String())
+	if !strings.Contains(r.logs.String(), "level=ERROR") || !strings.Contains(r.logs.String(), reason) {
+		t.Errorf("no ERROR saying %s:\n%s", reason, r.logs.String())
 	}
 
-	// Both recover while the disk is still full; the polls meanwhile open
-	// nothing anew.
-	host.set("web", false)
-	host.set("db", false)
-	rec, recRef := tg.waitSent(t, "recovery of web", isKind(deckhand.NoticeRecovered, "web"))
+	// Both recover while the disk is still broken; the polls meanwhile
+	// open nothing anew.
+	r.host.set("web", false)
+	r.host.set("db", false)
+	rec, recRef := r.chat.waitSent(t, "recovery of web", isKind(deckhand.NoticeRecovered, "web"))
 	if rec.Notice.Alert.ID != opened.Notice.Alert.ID || recRef != webRef {
 		t.Errorf("recovery of web is about alert %d and edits %q; the opening was alert %d, message %q",
 			rec.Notice.Alert.ID, recRef, opened.Notice.Alert.ID, webRef)
 	}
-	_, dbRecRef := tg.waitSent(t, "recovery of db", isKind(deckhand.NoticeRecovered, "db"))
+	_, dbRecRef := r.chat.waitSent(t, "recovery of db", isKind(deckhand.NoticeRecovered, "db"))
 	if dbRecRef != dbRef {
 		t.Errorf("recovery of db edits %q, its opening was %q", dbRecRef, dbRef)
 	}
+	return opened, webRef
+}
+
+// sentOnce checks, after a few more polls, that no notice went out twice
+// and that want of them went out.
+func (r *rig) sentOnce(t *testing.T, want int) {
+	t.Helper()
+	time.Sleep(500 * time.Millisecond) // a duplicate would have gone out within a few polls
+	items, _ := r.chat.items()
+	seen := map[string]bool{}
+	for _, it := range items {
+		k := fmt.Sprintf("%s/%s#%d/%s", it.Notice.Kind, it.Notice.Alert.Key.Container, it.Notice.Alert.ID, it.Notice.Text)
+		if seen[k] {
+			t.Errorf("sent twice: %s (all: %s)", k, kinds(items))
+		}
+		seen[k] = true
+	}
+	if len(items) != want {
+		t.Errorf("%d notices delivered, want %d: %s", len(items), want, kinds(items))
+	}
+}
+
+// TestOutageWhileTheDiskIsFull is issue 11: with the database's filesystem
+// full (a real tmpfs, filled), a container going down is notified, its
+// recovery edits that message, admins are told, and once space is freed
+// the alert, its recovery and the delivery records are in the database,
+// with nothing sent twice.
+func TestOutageWhileTheDiskIsFull(t *testing.T) {
+	disk := storetest.SmallDisk(t, 4<<20)
+	r := newRig(t, disk.Path("deckhand.db"))
+	ctx, st := r.ctx, r.st
+	opened, webRef := r.outage(t, func() { disk.Fill(t) }, "disk full")
 
 	disk.Free(t)
-	if err := bl.Flush(ctx); err != nil {
+	if err := r.bl.Flush(ctx); err != nil {
 		t.Fatalf("writing the backlog once space is freed: %v", err)
 	}
-	tg.waitSent(t, "all-clear", isSystem("deckhand can write its database again"))
-	if p := health.Problems(); len(p) != 0 {
+	r.chat.waitSent(t, "all-clear", isSystem("deckhand can write its database again"))
+	if p := r.health.Problems(); len(p) != 0 {
 		t.Errorf("health once written: %+v", p)
 	}
 
@@ -212,22 +255,46 @@ func TestOutageWhileTheDiskIsFull(t *testing.T) {
 	if ref, err := st.MessageRef(ctx, opened.Notice.Alert.ID, deckhand.PlatformTelegram); err != nil || ref != webRef {
 		t.Errorf("message ref of web: %q, %v, want %q", ref, err, webRef)
 	}
-	if depth, err := st.OutboxDepth(ctx); err != nil || depth[deckhand.PlatformTelegram] != 0 {
-		t.Errorf("outbox depth after writing: %v, %v (items delivered from memory were not recorded as sent)", depth, err)
-	}
-
-	// Nothing is sent twice, now or on later polls.
-	time.Sleep(500 * time.Millisecond) // a duplicate would have gone out within a few polls
-	items, _ := tg.items()
-	seen := map[string]bool{}
-	for _, it := range items {
-		k := fmt.Sprintf("%s/%s#%d/%s", it.Notice.Kind, it.Notice.Alert.Key.Container, it.Notice.Alert.ID, it.Notice.Text)
-		if seen[k] {
-			t.Errorf("sent twice: %s (all: %s)", k, kinds(items))
+	// The all-clear itself is recorded just after the chat got it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		depth, err := st.OutboxDepth(ctx)
+		if err == nil && depth[deckhand.PlatformTelegram] == 0 {
+			break
 		}
-		seen[k] = true
+		if time.Now().After(deadline) {
+			t.Errorf("outbox depth after writing: %v, %v (items delivered from memory were not recorded as sent)", depth, err)
+			break
+		}
 	}
-	if len(items) != 6 {
-		t.Errorf("%d notices delivered, want 6 (db opened, system, web opened, 2 recoveries, all-clear): %s", len(items), kinds(items))
+	// db opened, system, web opened, 2 recoveries, all-clear.
+	r.sentOnce(t, 6)
+}
+
+// TestOutageWhileTheDiskFails: an ext4 filesystem that reports an error
+// turns read-only under the open database (errors=remount-ro), and stays
+// so until it is unmounted and checked; SQLite says "disk I/O error". What
+// deckhand computes meanwhile is still delivered, once, and stays held.
+func TestOutageWhileTheDiskFails(t *testing.T) {
+	disk := storetest.Ext4Disk(t, 32<<20)
+	r := newRig(t, disk.Path("deckhand.db"))
+	r.outage(t, func() { disk.Break(t) }, "I/O error")
+	if err := r.bl.Flush(r.ctx); err == nil {
+		t.Error("the backlog was written on a read-only filesystem")
 	}
+	if reason, n := r.bl.Holding(); reason != "I/O error" || n != 4 {
+		t.Errorf("holding %q with %d items, want I/O error with 4: the system notice, web's opening, 2 recoveries", reason, n)
+	}
+	// db opened, system, web opened, 2 recoveries.
+	r.sentOnce(t, 5)
+}
+
+// cut is the first words of a system notice, for failure messages.
+func cut(text string) string {
+	if i := strings.IndexByte(text, '.'); i >= 0 {
+		text = text[:i]
+	}
+	if text == "" {
+		return ""
+	}
+	return " (" + text + ")"
 }

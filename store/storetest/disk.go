@@ -21,6 +21,7 @@ const envRequire = "DECKHAND_REQUIRE_INTEGRATION"
 type Disk struct {
 	Dir    string
 	filler string
+	dev    string // the loop device of an Ext4Disk
 }
 
 // SmallDisk mounts a tmpfs of size bytes (at least a few hundred KiB for a
@@ -32,11 +33,7 @@ func SmallDisk(t testing.TB, size int64) *Disk {
 	dir := t.TempDir()
 	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0700", size), "tmpfs", dir).CombinedOutput()
 	if err != nil {
-		msg := fmt.Sprintf("cannot mount a tmpfs (needs root): %v: %s", err, strings.TrimSpace(string(out)))
-		if os.Getenv(envRequire) == "1" {
-			t.Fatalf("%s, and %s=1", msg, envRequire)
-		}
-		t.Skip(msg + "; set " + envRequire + "=1 to make this a failure")
+		missing(t, fmt.Sprintf("cannot mount a tmpfs (needs root): %v: %s", err, strings.TrimSpace(string(out))))
 	}
 	// Registered after TempDir's cleanup, so it runs before it.
 	t.Cleanup(func() {
@@ -77,4 +74,60 @@ func (d *Disk) Free(t testing.TB) {
 	if err := os.Remove(d.filler); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
 	}
+}
+
+// Ext4Disk mounts a fresh ext4 filesystem of size bytes on a loop device,
+// with errors=remount-ro as most distributions mount their disks; Break
+// then makes it fail as a dying disk does. Needs root, losetup and
+// mkfs.ext4 (skipped without, or fails when DECKHAND_REQUIRE_INTEGRATION=1).
+func Ext4Disk(t testing.TB, size int64) *Disk {
+	t.Helper()
+	dir := t.TempDir()
+	img := filepath.Join(t.TempDir(), "disk.img")
+	run := func(name string, args ...string) (string, error) {
+		out, err := exec.Command(name, args...).CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, size); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("mkfs.ext4", "-q", "-F", img); err != nil {
+		missing(t, fmt.Sprintf("mkfs.ext4: %v: %s", err, out))
+	}
+	dev, err := run("losetup", "-f", "--show", img)
+	if err != nil {
+		missing(t, fmt.Sprintf("losetup (needs root): %v: %s", err, dev))
+	}
+	t.Cleanup(func() { _, _ = run("losetup", "-d", dev) })
+	if out, err := run("mount", "-o", "errors=remount-ro", dev, dir); err != nil {
+		missing(t, fmt.Sprintf("mount %s: %v: %s", dev, err, out))
+	}
+	t.Cleanup(func() {
+		if out, err := run("umount", dir); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return &Disk{Dir: dir, filler: filepath.Join(dir, "filler"), dev: dev}
+}
+
+// Break reports an error on the ext4 filesystem through its sysfs knob, as
+// a failing disk does: with errors=remount-ro the kernel turns it
+// read-only at once, open files included, until it is unmounted.
+func (d *Disk) Break(t testing.TB) {
+	t.Helper()
+	knob := filepath.Join("/sys/fs/ext4", filepath.Base(d.dev), "trigger_fs_error")
+	if err := os.WriteFile(knob, []byte("deckhand test\n"), 0o200); err != nil {
+		t.Fatalf("break %s: %v", d.Dir, err)
+	}
+}
+
+func missing(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv(envRequire) == "1" {
+		t.Fatalf("%s, and %s=1", msg, envRequire)
+	}
+	t.Skip(msg + "; set " + envRequire + "=1 to make this a failure")
 }
