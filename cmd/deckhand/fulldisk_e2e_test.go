@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,6 +60,12 @@ func TestE2EDiskFull(t *testing.T) {
 		code, body := httpGet(t, "http://"+env.addr+"/healthz")
 		return code == 503 && strings.Contains(body, "deckhand cannot write its database: disk full"), fmt.Sprint(code, body)
 	})
+	// What Docker's HEALTHCHECK runs: it exits 1 and says why.
+	out, err := exec.Command(bin, "healthcheck", "--url", "http://"+env.addr+"/healthz").CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "deckhand cannot write its database: disk full") {
+		t.Errorf("deckhand healthcheck on a full disk: %v: %s", err, out)
+	}
 	if _, body := httpGet(t, "http://"+env.addr+"/metrics"); !strings.Contains(body, "deckhand_store_writable 0") {
 		t.Errorf("/metrics does not say the store is not writable")
 	}
