@@ -33,12 +33,17 @@
 //   - The delivery state of held items, and of stored items delivered
 //     meanwhile, is kept here too, so nothing is sent twice.
 //   - Memory is bounded (Options.Limit outbox items): past it the oldest
-//     reminders go first, then items already delivered (their message ref
-//     is kept apart). Openings, recoveries, acks, automatic restarts and
-//     deckhand's own notices are never dropped: each stands for a change
-//     of an alert, which the engine's grace and cooldowns keep rare, so
-//     the backlog can only outgrow the limit by what an outage storm
-//     opens.
+//     reminders go first, then other items already delivered (only their
+//     record is lost; their message ref is kept apart). An opening is
+//     never dropped, nor an undelivered recovery, ack, automatic restart or
+//     notice of deckhand's own: each stands for a change of an alert, which
+//     the engine's grace and cooldowns keep rare, so the backlog can only
+//     outgrow the limit by what an outage storm opens.
+//   - Admins are told once that the database cannot be written, and once
+//     that it can, after it has taken writes for Options.Settle: a nearly
+//     full disk takes a write now and then (SQLite reuses its WAL), and
+//     every flap would otherwise be two chat messages. /healthz and the
+//     metrics follow every flap.
 //   - The backlog lives in memory only: deckhand killed while it holds
 //     something loses what was not delivered yet. Writing it to another
 //     disk would only move the problem.
@@ -76,6 +81,10 @@ type Options struct {
 	Limit int
 	// Retry is how often Run tries to write the backlog (default 5s).
 	Retry time.Duration
+	// Settle is how long the database must stay writable before admins
+	// are told it is again (default 30s): a full disk often takes a write
+	// now and then, and each flap would otherwise be two chat messages.
+	Settle time.Duration
 }
 
 // Problem is the bot.Health part the backlog reports under.
@@ -101,6 +110,17 @@ type Backlog struct {
 	// delivered: a delivery recorded here later knows which alert's
 	// message it is.
 	served map[int64]about
+	told   told
+}
+
+// told is what admins were told: that the database cannot be written,
+// and what was written since, for the all-clear.
+type told struct {
+	down      bool
+	reason    string
+	writtenAt time.Time // the last time the backlog was written
+	written   int
+	dropped   int
 }
 
 // held is what waits to be written.
@@ -138,6 +158,9 @@ func New(st *store.Store, opts Options) *Backlog {
 	}
 	if opts.Retry <= 0 {
 		opts.Retry = 5 * time.Second
+	}
+	if opts.Settle <= 0 {
+		opts.Settle = 30 * time.Second
 	}
 	b := &Backlog{Store: st, opts: opts, log: opts.Logger,
 		remap: store.Remap{Alerts: map[int64]int64{}, Outbox: map[int64]int64{}}, served: map[int64]about{}}
@@ -203,6 +226,9 @@ func (b *Backlog) failed(ctx context.Context, err error) bool {
 	b.report()
 	if first {
 		b.startIDs(ctx)
+	}
+	if !b.told.down {
+		b.told = told{down: true, reason: reason}
 		b.holdNotice("deckhand cannot write its database: " + reason +
 			". Alerts are still delivered and kept in memory (a restart loses them); free space or fix the disk under the database and they are written.")
 	}

@@ -2,6 +2,7 @@ package backlog_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,5 +172,59 @@ func TestHeldIDTakenMeanwhileIsRemapped(t *testing.T) {
 	}
 	if stored, err := st.Alert(ctx, heldID); err != nil || stored.Key.Container != "db" {
 		t.Errorf("the other writer's alert: %+v, %v", stored, err)
+	}
+}
+
+// A disk that keeps filling up (SQLite fits a write now and then in the
+// WAL pages it holds) tells admins once that the database cannot be
+// written, and once, when it has stayed writable for Settle, that it can.
+func TestFlappingDiskIsAnnouncedOnce(t *testing.T) {
+	ctx := context.Background()
+	st, disk := onSmallDisk(t)
+	now := at
+	b := backlog.New(st, backlog.Options{Platforms: []string{deckhand.PlatformNtfy}, Settle: time.Minute,
+		Now: func() time.Time { return now }})
+	system := func() []string {
+		t.Helper()
+		due, err := b.DueOutbox(ctx, deckhand.PlatformNtfy, now.Add(time.Hour), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, it := range due {
+			if it.Notice.Kind == deckhand.NoticeSystem {
+				out = append(out, it.Notice.Text[:30])
+			}
+		}
+		return out
+	}
+	for i := range 3 {
+		fill(ctx, t, st, disk)
+		a := []deckhand.Alert{downAlert("web" + string(rune('a'+i)))}
+		if err := b.ApplyAlerts(ctx, a, []deckhand.Notice{notice(deckhand.NoticeOpened, a[0])}, []string{deckhand.PlatformNtfy}); err != nil {
+			t.Fatal(err)
+		}
+		mustHold(t, b)
+		disk.Free(t)
+		now = now.Add(10 * time.Second)
+		if err := b.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := system(); len(got) != 1 {
+		t.Errorf("system notices after 3 flaps: %q, want one saying it cannot write", got)
+	}
+	now = now.Add(time.Minute)
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := system(); len(got) != 2 || !strings.HasPrefix(got[1], "deckhand can write its") {
+		t.Errorf("system notices once writable for a minute: %q, want a second saying it can write", got)
+	}
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := system(); len(got) != 2 {
+		t.Errorf("system notices later: %q, want still 2", got)
 	}
 }

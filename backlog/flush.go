@@ -16,6 +16,7 @@ func (b *Backlog) Flush(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.reason == "" {
+		b.allClear(ctx)
 		return nil
 	}
 	rm, err := b.Store.WriteHeld(ctx, b.held.toStore())
@@ -36,19 +37,33 @@ func (b *Backlog) Flush(ctx context.Context) error {
 	n, dropped, was := len(b.held.items), b.held.dropped, b.reason
 	b.held.reset()
 	b.reason = ""
+	b.told.writtenAt = b.opts.Now()
+	b.told.written += n
+	b.told.dropped += dropped
 	b.report()
 	b.log.Warn("deckhand can write its database again: the backlog is written",
 		"was", was, "items", n, "dropped_reminders", dropped, "renumbered", len(rm.Alerts)+len(rm.Outbox))
-	text := fmt.Sprintf("deckhand can write its database again (it was %s): the %d notices held in memory are written.", was, n)
-	if dropped > 0 {
-		text += fmt.Sprintf(" %d older ones (reminders first) were dropped to bound memory.", dropped)
+	b.allClear(ctx)
+	return nil
+}
+
+// allClear tells admins that the database takes writes again, once it has
+// for Options.Settle since the backlog was last written.
+func (b *Backlog) allClear(ctx context.Context) {
+	if !b.told.down || b.opts.Now().Sub(b.told.writtenAt) < b.opts.Settle {
+		return
+	}
+	t := b.told
+	b.told = told{}
+	text := fmt.Sprintf("deckhand can write its database again (it was %s): the %d notices held in memory are written.", t.reason, t.written)
+	if t.dropped > 0 {
+		text += fmt.Sprintf(" %d older ones (reminders first) were dropped to bound memory.", t.dropped)
 	}
 	notice := []deckhand.Notice{{Kind: deckhand.NoticeSystem, Text: text, At: b.opts.Now()}}
 	if err := b.Store.ApplyAlerts(ctx, nil, notice, b.opts.Platforms); err != nil && b.failed(ctx, err) {
 		b.holdNotices(notice, b.opts.Platforms)
 		b.report()
 	}
-	return nil
 }
 
 // toStore is the backlog in the shape store.WriteHeld takes.

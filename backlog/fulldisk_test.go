@@ -147,8 +147,8 @@ func newRig(t *testing.T, dbPath string) *rig {
 	r := &rig{ctx: ctx, st: st, health: bot.NewHealth(), logs: &logtest.Buffer{},
 		host: &box{down: map[string]bool{}, names: []string{"web", "db"}}, chat: &chat{}}
 	platforms := []string{deckhand.PlatformTelegram}
-	r.bl = backlog.New(st, backlog.Options{Platforms: platforms, Health: r.health,
-		Logger: slog.New(slog.NewTextHandler(r.logs, nil))})
+	r.bl = backlog.New(st, backlog.Options{Platforms: platforms, Health: r.health, Retry: 50 * time.Millisecond,
+		Settle: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(r.logs, nil))})
 	acfg := alerts.DefaultConfig()
 	acfg.RecoveryHold = 300 * time.Millisecond
 	eng, err := alerts.New(acfg)
@@ -164,6 +164,7 @@ func newRig(t *testing.T, dbPath string) *rig {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = disp.Run(ctx) })
 	wg.Go(func() { _ = mon.Run(ctx) })
+	wg.Go(func() { r.bl.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	return r
 }
@@ -236,9 +237,6 @@ func TestOutageWhileTheDiskIsFull(t *testing.T) {
 	opened, webRef := r.outage(t, func() { disk.Fill(t) }, "disk full")
 
 	disk.Free(t)
-	if err := r.bl.Flush(ctx); err != nil {
-		t.Fatalf("writing the backlog once space is freed: %v", err)
-	}
 	r.chat.waitSent(t, "all-clear", isSystem("deckhand can write its database again"))
 	if p := r.health.Problems(); len(p) != 0 {
 		t.Errorf("health once written: %+v", p)
@@ -278,9 +276,6 @@ func TestOutageWhileTheDiskFails(t *testing.T) {
 	disk := storetest.Ext4Disk(t, 32<<20)
 	r := newRig(t, disk.Path("deckhand.db"))
 	r.outage(t, func() { disk.Break(t) }, "I/O error")
-	if err := r.bl.Flush(r.ctx); err == nil {
-		t.Error("the backlog was written on a read-only filesystem")
-	}
 	if reason, n := r.bl.Holding(); reason != "I/O error" || n != 4 {
 		t.Errorf("holding %q with %d items, want I/O error with 4: the system notice, web's opening, 2 recoveries", reason, n)
 	}
