@@ -35,6 +35,11 @@ func (b *Backlog) Flush(ctx context.Context) error {
 		b.remap.Outbox[k] = v
 	}
 	n, dropped, was := len(b.held.items), b.held.dropped, b.reason
+	// What is stored now, should the next read fail in turn.
+	b.lastAct = b.overlay(b.lastAct, func(a deckhand.Alert) bool { return a.State.Active() })
+	for i := range b.lastAct {
+		b.lastAct[i].ID = b.alertID(b.lastAct[i].ID)
+	}
 	b.held.reset()
 	b.reason = ""
 	b.told.writtenAt = b.opts.Now()
