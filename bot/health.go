@@ -111,3 +111,16 @@ func (h *Health) Up(platform string) bool {
 	}
 	return true
 }
+
+// Down is the text of a problem of deckhand itself (Platform ""), such as
+// a database it cannot write, "" when there is none: /healthz answers 503
+// with it. A platform's problem does not make deckhand down: it still
+// alerts on the others, and deckhand_platform_up says which.
+func (h *Health) Down() string {
+	for _, p := range h.Problems() {
+		if p.Platform == "" {
+			return p.Text
+		}
+	}
+	return ""
+}

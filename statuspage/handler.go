@@ -36,6 +36,13 @@ func (p *Page) Handler() http.Handler {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
+		if p.cfg.Down != nil {
+			if reason := p.cfg.Down(); reason != "" {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = w.Write([]byte(reason + "\n"))
+				return
+			}
+		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	if p.cfg.Gatherer != nil && p.cfg.metricsOnPage() {

@@ -17,6 +17,8 @@ type Metrics struct {
 	alertsOpen     prometheus.Gauge
 	notifications  *prometheus.CounterVec
 	outboxDepth    *prometheus.GaugeVec
+	storeWritable  prometheus.Gauge
+	backlogItems   prometheus.Gauge
 }
 
 // NewMetrics creates the series and registers them on reg. Like promauto it
@@ -52,8 +54,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "deckhand_outbox_depth",
 			Help: "Notifications waiting in the outbox, by platform.",
 		}, []string{"platform"}),
+		storeWritable: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "deckhand_store_writable",
+			Help: "1 when the database takes writes, 0 while alerts and notices are held in memory (disk full, read-only, I/O error).",
+		}),
+		backlogItems: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "deckhand_backlog_items",
+			Help: "Notifications held in memory until the database can be written.",
+		}),
 	}
-	reg.MustRegister(m.collectSeconds, m.collects, m.hostsUp, m.containers, m.alertsOpen, m.notifications, m.outboxDepth)
+	reg.MustRegister(m.collectSeconds, m.collects, m.hostsUp, m.containers, m.alertsOpen, m.notifications, m.outboxDepth,
+		m.storeWritable, m.backlogItems)
 	return m
 }
 
@@ -111,4 +122,20 @@ func (m *Metrics) SetOutboxDepth(platform string, n int) {
 		return
 	}
 	m.outboxDepth.WithLabelValues(platform).Set(float64(n))
+}
+
+// SetStoreWritable says whether the database takes writes.
+func (m *Metrics) SetStoreWritable(ok bool) {
+	if m == nil {
+		return
+	}
+	m.storeWritable.Set(map[bool]float64{true: 1}[ok])
+}
+
+// SetBacklogItems sets how many notifications are held in memory.
+func (m *Metrics) SetBacklogItems(n int) {
+	if m == nil {
+		return
+	}
+	m.backlogItems.Set(float64(n))
 }

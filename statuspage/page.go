@@ -63,6 +63,9 @@ type Config struct {
 	// Gatherer is what /metrics serves (typically the registry given to
 	// NewMetrics); nil answers /metrics with 404.
 	Gatherer prometheus.Gatherer `toml:"-"`
+	// Down, when set, says why deckhand cannot do its job ("" when it
+	// can): /healthz then answers 503 with it.
+	Down func() string `toml:"-"`
 }
 
 // Where /metrics is served (Config.Metrics), besides a host:port.

@@ -166,14 +166,16 @@ func (s *Store) ApplyAlerts(ctx context.Context, alerts []deckhand.Alert, notice
 	return nil
 }
 
+// insertAlert inserts a as a new alert, with a.ID when it is set (an alert
+// held in memory keeps the ID it was given there), else with a new one.
 func insertAlert(ctx context.Context, tx *sql.Tx, a deckhand.Alert) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `
-		INSERT INTO alerts (host, container_name, kind, project, severity, state, message, first_seen_at,
+		INSERT INTO alerts (id, host, container_name, kind, project, severity, state, message, first_seen_at,
 			opened_at, acked_at, acked_by, closed_at, last_notified_at, notifications, suppressed,
 			cleared_at, public, condition)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		a.Key.Host, a.Key.Container, string(a.Key.Kind), a.Project, string(a.Severity), string(a.State),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		nullID(a.ID), a.Key.Host, a.Key.Container, string(a.Key.Kind), a.Project, string(a.Severity), string(a.State),
 		a.Message, ms(a.FirstSeenAt), ms(a.OpenedAt), ms(a.AckedAt), a.AckedBy, ms(a.ClosedAt),
 		ms(a.LastNotifiedAt), a.Notifications, boolInt(a.Suppressed),
 		ms(a.ClearedAt), boolInt(a.Public), string(a.Condition)).Scan(&id)

@@ -121,16 +121,16 @@ type leftovers struct {
 }
 
 func created(db string) leftovers {
-	l := leftovers{db: db, ours: !exists(db)}
+	l := leftovers{db: db, ours: !fileExists(db)}
 	for _, p := range []string{db + "-wal", db + "-shm"} {
-		if !exists(p) {
+		if !fileExists(p) {
 			l.side = append(l.side, p)
 		}
 	}
 	return l
 }
 
-func exists(p string) bool {
+func fileExists(p string) bool {
 	_, err := os.Lstat(p)
 	return !errors.Is(err, fs.ErrNotExist)
 }

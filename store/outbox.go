@@ -26,6 +26,12 @@ func (s *Store) Enqueue(ctx context.Context, items ...deckhand.OutboxItem) error
 }
 
 func insertOutbox(ctx context.Context, tx *sql.Tx, it deckhand.OutboxItem) (int64, error) {
+	return insertOutboxRow(ctx, tx, it, nil, false)
+}
+
+// insertOutboxRow inserts it with id (nil: a new one) and its delivery
+// state as it stands.
+func insertOutboxRow(ctx context.Context, tx *sql.Tx, it deckhand.OutboxItem, id any, dead bool) (int64, error) {
 	if it.Platform == "" {
 		return 0, fmt.Errorf("outbox item without a platform: %w", deckhand.ErrInvalidInput)
 	}
@@ -43,17 +49,18 @@ func insertOutbox(ctx context.Context, tx *sql.Tx, it deckhand.OutboxItem) (int6
 	if it.Notice.Alert.ID != 0 {
 		alertID = it.Notice.Alert.ID
 	}
-	var id int64
+	var newID int64
 	err = tx.QueryRowContext(ctx, `
-		INSERT INTO outbox (platform, alert_id, kind, payload, ref, attempts, next_attempt_at, last_error,
-			created_at, sent_at, dead)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id`,
-		it.Platform, alertID, string(it.Notice.Kind), payload, it.Ref, it.Attempts,
-		it.NextAttemptAt.UnixMilli(), it.LastError, it.CreatedAt.UnixMilli(), ms(it.SentAt)).Scan(&id)
+		INSERT INTO outbox (id, platform, alert_id, kind, payload, ref, attempts, next_attempt_at, last_error,
+			created_at, sent_at, sending_at, dead)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		id, it.Platform, alertID, string(it.Notice.Kind), payload, it.Ref, it.Attempts,
+		it.NextAttemptAt.UnixMilli(), it.LastError, it.CreatedAt.UnixMilli(), ms(it.SentAt), ms(it.SendingAt),
+		boolInt(dead)).Scan(&newID)
 	if err != nil {
 		return 0, fmt.Errorf("insert outbox row for %s: %w", it.Platform, err)
 	}
-	return id, nil
+	return newID, nil
 }
 
 // DueOutbox (read) returns up to limit undelivered, not dead rows of a

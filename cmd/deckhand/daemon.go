@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/deckhand/deckhand/alerts"
+	"github.com/deckhand/deckhand/backlog"
 	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/bot/discord"
 	"github.com/deckhand/deckhand/bot/ntfy"
@@ -33,6 +34,7 @@ type daemon struct {
 	cfg     *fileConfig
 	log     *slog.Logger
 	store   *store.Store
+	backlog *backlog.Backlog // the store as the monitor and the outbox see it
 	coll    *collector.Collector
 	engine  *alerts.Engine
 	mon     *monitor.Monitor
@@ -101,16 +103,19 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	d.metrics = statuspage.NewMetrics(d.reg)
 	d.chat = statuspage.NewChatMetrics(d.reg)
 	d.platforms = cfg.platforms()
+	d.backlog = backlog.New(d.store, backlog.Options{Platforms: d.platforms, Health: d.health, Metrics: d.metrics,
+		Logger: log.With("part", "backlog")})
 	if withBots && cfg.statusEnabled() {
 		scfg := cfg.statusConfig()
 		scfg.Gatherer = d.reg
+		scfg.Down = d.health.Down
 		if d.page, err = statuspage.New(scfg, log.With("part", "statuspage")); err != nil {
 			d.close()
 			return nil, err
 		}
 	}
 	d.mon, err = monitor.New(cfg.monitorConfig(d.hosts, d.platforms), monitor.Deps{
-		Store: d.store, Collector: d.coll, Engine: d.engine, Actor: routerActor{d},
+		Store: d.backlog, Collector: d.coll, Engine: d.engine, Actor: routerActor{d},
 		Page: d.page, Metrics: d.metrics, Kicker: kicker{d}, Logger: log.With("part", "monitor"),
 	})
 	if err != nil {
@@ -133,7 +138,7 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 		d.close()
 		return nil, err
 	}
-	d.disp = bot.NewDispatcher(d.store, d.senders, bot.DispatcherOptions{
+	d.disp = bot.NewDispatcher(d.backlog, d.senders, bot.DispatcherOptions{
 		Logger:  log.With("part", "outbox"),
 		Metrics: d.metrics.NotificationSent,
 	})
@@ -206,6 +211,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *once {
 		d.mon.RunOnce(ctx)
+		d.flushBacklog()
 		fmt.Fprintf(stdout, "collected %d host(s) into %s\n", len(d.hosts), cfg.Data)
 		return nil
 	}
@@ -301,6 +307,7 @@ func (d *daemon) run(ctx context.Context) error {
 		})
 	}
 
+	g.Go(func() error { d.backlog.Run(gctx); return nil })
 	g.Go(func() error { return d.mon.Run(gctx) })
 	go func() {
 		select {
@@ -312,6 +319,18 @@ func (d *daemon) run(ctx context.Context) error {
 	}()
 	<-gctx.Done()
 	err := g.Wait()
+	d.flushBacklog()
 	d.log.Info("deckhand stopped")
 	return err
+}
+
+// flushBacklog makes a last attempt at writing what the database could
+// not take; what stays held is lost with the process, and the log says so.
+func (d *daemon) flushBacklog() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.backlog.Flush(ctx); err != nil {
+		reason, n := d.backlog.Holding()
+		d.log.Error("stopping with notices held in memory: they are lost", "reason", reason, "items", n, "err", err)
+	}
 }

@@ -62,6 +62,11 @@ func cmdExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			break
 		}
 	}
+	// No daemon loop runs here to write later what the database could not
+	// take now: it is an error, as it was before there was a backlog.
+	if err := d.backlog.Flush(ctx); err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
 	if reply.Error {
 		return fmt.Errorf("exec: %s failed", name)
 	}

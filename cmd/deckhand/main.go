@@ -48,7 +48,7 @@ commands:
   check-config  validate a config file and print what it would watch
   doctor        check every host and chat platform for real, one line per check with its fix (--send-test publishes to ntfy)
   exec          run a chat command from the terminal as admin: deckhand exec -- /restart nas jellyfin
-  healthcheck   exit 0 when the running daemon answers /healthz (for Docker HEALTHCHECK)
+  healthcheck   exit 0 when the running daemon answers /healthz, 1 with the reason (for Docker HEALTHCHECK)
   version       print the version
 
 Every command takes --config FILE (default $DECKHAND_CONFIG, else the embedded default).`
