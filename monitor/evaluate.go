@@ -3,10 +3,12 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/alerts"
+	"github.com/deckhand/deckhand/store"
 )
 
 // evaluate runs the alert engine on snaps (every host's latest when nil)
@@ -60,10 +62,43 @@ func (m *Monitor) evaluate(ctx context.Context, snaps []deckhand.Snapshot) {
 	}
 }
 
-func (m *Monitor) logErr(ctx context.Context, what string, err error) {
-	if ctx.Err() == nil {
-		m.log.Error(what, "err", err)
+// logErr logs a failed read or write at ERROR. A database that cannot be
+// written fails every poll of every host: that is said once a minute per
+// kind of write, with how many were not logged (the backlog and /healthz
+// say the rest), instead of a line per poll.
+func (m *Monitor) logErr(ctx context.Context, what string, err error, attrs ...any) {
+	if ctx.Err() != nil {
+		return
 	}
+	if _, full := store.CannotWrite(err); full {
+		n, ok := m.writeErrs.allow(what, time.Now())
+		if !ok {
+			return
+		}
+		attrs = append(attrs, "not_logged_since_last", n)
+	}
+	m.log.Error(what, append(attrs, "err", err)...)
+}
+
+// throttle lets one line per key through a minute and counts the others.
+type throttle struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+	held map[string]int
+}
+
+func (t *throttle) allow(key string, now time.Time) (held int, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.last == nil {
+		t.last, t.held = map[string]time.Time{}, map[string]int{}
+	}
+	if last, seen := t.last[key]; seen && now.Sub(last) < time.Minute {
+		t.held[key]++
+		return 0, false
+	}
+	held, t.last[key], t.held[key] = t.held[key], now, 0
+	return held, true
 }
 
 func (m *Monitor) kickOutbox() {

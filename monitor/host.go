@@ -345,8 +345,8 @@ func (m *Monitor) record(ctx context.Context, h *hostState, s deckhand.Snapshot)
 		// facts; the engine freezes it.
 		return true
 	}
-	if err := m.st.SaveSnapshot(ctx, s); err != nil && ctx.Err() == nil {
-		m.log.Error("save snapshot", "host", s.Host.Name, "err", err)
+	if err := m.st.SaveSnapshot(ctx, s); err != nil {
+		m.logErr(ctx, "save snapshot", err, "host", s.Host.Name)
 	}
 	m.logStatus(h, s, first)
 	return true

@@ -134,6 +134,7 @@ type Monitor struct {
 	pending   sync.WaitGroup // hosts not yet collected once
 
 	disabledHosts disabledCache
+	writeErrs     throttle // store writes failing: logged once a minute
 
 	lastSample time.Time // guarded by evalMu
 	avail      availability
