@@ -450,10 +450,16 @@ func (w *worker) failed(ctx context.Context, it deckhand.OutboxItem, log *slog.L
 		return 0, false
 	}
 	delay := w.failure(err, log)
+	next := now.Add(delay)
+	if isUnauthorized(err) {
+		// The pause lives in the worker only: after the fix and a
+		// restart the notice goes out at once.
+		next = now
+	}
 	// Rejected credentials are deckhand's fault, not the notice's: never
 	// dead-lettered.
 	dead := !isUnauthorized(err) && w.d.opts.MaxAttempts > 0 && attempt >= w.d.opts.MaxAttempts
-	if err := w.markFailed(ctx, it.ID, now.Add(delay), text, dead); err != nil {
+	if err := w.markFailed(ctx, it.ID, next, text, dead); err != nil {
 		log.Error("recording a failed attempt", "err", err)
 		return max(delay, w.d.opts.Poll), true
 	}

@@ -98,6 +98,10 @@ func (w *worker) probe(ctx context.Context) (time.Duration, bool) {
 	if ctx.Err() != nil {
 		return 0, false
 	}
+	if after, ok := retryAfterOf(err); ok {
+		// Not a failure: the platform answers and asks for a pause.
+		return max(after, 0), false
+	}
 	if err != nil {
 		return w.failure(fmt.Errorf("probe: %w", err), w.log), false
 	}
