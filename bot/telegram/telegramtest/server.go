@@ -109,7 +109,9 @@ type Options struct {
 	Now func() time.Time
 	// StrictRateLimit makes the server answer 429 when a chat receives
 	// more than Telegram's documented rates: about one message per second
-	// (bursts of 3 within 3 s) and 20 per minute in groups.
+	// (bursts of 3 within 3 s) and 20 per minute in groups, each window
+	// counted a little longer than documented (its edge: Telegram does not
+	// say where a window starts, and one message at the edge is a 429).
 	StrictRateLimit bool
 }
 
@@ -120,6 +122,7 @@ type chat struct {
 	nextID   int
 	members  map[int64]string // user → status
 	sends    []time.Time
+	kicked   bool // the bot was removed: sending to the chat is forbidden
 }
 
 type update struct {
@@ -204,6 +207,14 @@ func (s *Server) chatLocked(id int64, kind string) *chat {
 		s.chats[id] = c
 	}
 	return c
+}
+
+// KickBot removes the bot from the chat (or, with false, adds it back):
+// Telegram then refuses every message to it with 403 Forbidden.
+func (s *Server) KickBot(chatID int64, kicked bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chatLocked(chatID, "").kicked = kicked
 }
 
 // SetChatAdmin makes the user an administrator of the chat.
