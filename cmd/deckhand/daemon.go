@@ -38,6 +38,7 @@ type daemon struct {
 	mon     *monitor.Monitor
 	router  *commands.Router
 	disp    *bot.Dispatcher
+	health  *bot.Health
 	page    *statuspage.Page
 	metrics *statuspage.Metrics
 	reg     *prometheus.Registry
@@ -122,11 +123,28 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 		d.close()
 		return nil, err
 	}
+	d.watchHealth()
 	d.disp = bot.NewDispatcher(d.store, d.senders, bot.DispatcherOptions{
 		Logger:  log.With("part", "outbox"),
 		Metrics: d.metrics.NotificationSent,
+		Health:  d.health,
 	})
 	return d, nil
+}
+
+// watchHealth wires what is wrong with deckhand's parts to
+// deckhand_platform_up and to the admins on the other platforms.
+func (d *daemon) watchHealth() {
+	d.health = bot.NewHealth()
+	for _, p := range d.platforms {
+		d.metrics.SetPlatformUp(p, true)
+	}
+	d.health.OnChange(func(p bot.Problem, _ bool) {
+		if p.Platform != "" {
+			d.metrics.SetPlatformUp(p.Platform, d.health.Up(p.Platform))
+		}
+	})
+	d.health.OnChange(bot.TellAdmins(d.store, d.platforms, func() { d.disp.Kick() }, d.log.With("part", "outbox")))
 }
 
 // addBots builds the configured notification channels and chat bots.
