@@ -49,4 +49,3 @@ func TellAdmins(ob Enqueuer, platforms []string, kick func(), log *slog.Logger) 
 		}
 	}
 }
-
