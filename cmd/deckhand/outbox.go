@@ -173,4 +173,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-
