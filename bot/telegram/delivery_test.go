@@ -154,3 +154,40 @@ func TestNewAlertOvertakesABurstOfReminders(t *testing.T) {
 		t.Errorf("%d failed attempts, %d sendMessage calls: pacing must cost no failure and no 429", failed, h.fake.Calls("sendMessage"))
 	}
 }
+
+// While the Bot API hangs, it is probed with getMe (cut at 2 s) instead of
+// being sent the notice again and again, each send hanging until its
+// timeout; the queue goes out within 5 s of it answering again (the
+// requirement, and the deadline below).
+func TestOutageIsProbedAndDeliversSoonAfter(t *testing.T) {
+	h := start(t, setup{noRun: true})
+	h.fake.Down()
+	st := storetest.Open(t)
+	ctx := context.Background()
+	for _, c := range []string{"web", "db"} {
+		n := downItem(c + " is down").Notice
+		n.Alert.Key.Container = c
+		if err := st.Enqueue(ctx, deckhand.OutboxItem{Platform: deckhand.PlatformTelegram, Notice: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A short send timeout only spares the test the default 30 s of the
+	// first hung send.
+	d := bot.NewDispatcher(st, []bot.Sender{h.bot}, bot.DispatcherOptions{Poll: 10 * time.Millisecond, SendTimeout: 2 * time.Second})
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.Run(rctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(30 * time.Second)
+	for h.fake.Calls("sendMessage")+h.fake.Calls("getMe") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sendMessage, %d getMe during the outage", h.fake.Calls("sendMessage"), h.fake.Calls("getMe"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := h.fake.Calls("sendMessage"); n != 1 {
+		t.Errorf("%d sendMessage calls during the outage, want 1: a failing platform is probed, not resent", n)
+	}
+	h.fake.Up()
+	h.fake.WaitMessage(t, alertChat, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "nas/db") }, 5*time.Second)
+}

@@ -150,6 +150,8 @@ type Server struct {
 	injectWait int
 	calls      map[string]int
 	poller     chan struct{} // closed to end the current long poll with 409
+	down       bool          // an outage: every request hangs until Up
+	closing    chan struct{} // closed when the test ends: releases hung requests
 }
 
 // New starts a fake for the given bot token and closes it when the test ends.
@@ -165,8 +167,12 @@ func New(t testing.TB, token string, opts Options) *Server {
 		callbacks: map[string]*CallbackQuery{},
 		calls:     map[string]int{},
 	}
+	s.closing = make(chan struct{})
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.srv.Close)
+	t.Cleanup(func() {
+		close(s.closing) // releases hanging requests, or Close would wait for them
+		s.srv.Close()
+	})
 	return s
 }
 
@@ -229,6 +235,22 @@ func (s *Server) SetChatOwner(chatID, userID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.chatLocked(chatID, "").members[userID] = "creator"
+}
+
+// Down starts an outage: every request hangs, as on a network path that
+// drops packets, until Up. Requests already hanging then stay hung (until
+// the client gives up), as on a dead connection.
+func (s *Server) Down() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = true
+}
+
+// Up ends an outage.
+func (s *Server) Up() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = false
 }
 
 // Inject429 makes the next n message-producing calls (sendMessage,
@@ -611,7 +633,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[method]++
 	s.notify()
+	down := s.down
 	s.mu.Unlock()
+	if down {
+		// Read the body to its end, so that the client giving up ends
+		// the request (net/http notices a closed connection only then).
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+		}
+		return
+	}
 	p, err := readParams(r)
 	if err != nil {
 		var ae *apiError

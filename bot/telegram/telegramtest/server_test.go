@@ -2,8 +2,10 @@ package telegramtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime/multipart"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -353,5 +355,27 @@ func TestLinksTelegramCannotOpenAreUnlinked(t *testing.T) {
 		if m.Text != "see Status page" || (len(m.Entities) == 1) != tc.linked {
 			t.Errorf("%s: text %q entities %+v, want linked %v", tc.href, m.Text, m.Entities, tc.linked)
 		}
+	}
+}
+
+// During an outage every request hangs until the client gives up; after
+// Up the server answers again.
+func TestOutage(t *testing.T) {
+	s := New(t, token, Options{})
+	s.Down()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL()+"/bot"+token+"/getMe", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := s.Client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("answered during the outage: %s", resp.Status)
+	}
+	s.Up()
+	if r := call(t, s, token, "getMe", nil); !r.OK {
+		t.Errorf("after Up: %+v", r)
+	}
+	if n := s.Calls("getMe"); n != 2 {
+		t.Errorf("Calls(getMe) = %d, want 2: a hung request counts", n)
 	}
 }
