@@ -348,48 +348,66 @@ func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Dura
 		return 0, false
 	}
 	if r, ok := w.sender.(Reconciler); ok {
-		if !it.SendingAt.IsZero() {
-			rctx, cancel := context.WithTimeout(ctx, w.d.opts.SendTimeout)
-			ref, found, err := r.Delivered(rctx, it)
-			cancel()
-			switch {
-			case err != nil && ctx.Err() != nil:
-				return 0, true
-			case err != nil && (isPermanent(err) || isUnauthorized(err)):
-				// The platform will not say (no read access to the topic,
-				// its cache is off): at least once, then.
-				log.Warn("cannot tell whether an earlier attempt arrived; sending again", "err", err)
-			case err != nil:
-				return w.failed(ctx, it, log, fmt.Errorf("asking whether an earlier attempt arrived: %w", err))
-			case found:
-				if err := w.markSent(ctx, it.ID, ref); err != nil {
-					w.unmarked[it.ID] = ref
-					log.Error("recording a delivered notification, will retry", "err", err)
-					return w.d.opts.Poll, true
-				}
-				log.Info("an earlier attempt had arrived: recorded, not sent again", "ref", ref)
-				return 0, false
-			}
-		}
-		// Recorded first, so that after a crash the next start knows to ask.
-		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
-		err := w.d.outbox.MarkSending(c, it.ID, w.d.opts.Now())
-		cancel()
-		if err != nil {
-			log.Error("recording a delivery attempt, will retry", "err", err)
-			return w.d.opts.Poll, true
+		if pause, stop, done := w.reconcile(ctx, r, it, log); done {
+			return pause, stop
 		}
 	}
+	return w.attempt(ctx, it, log)
+}
 
-	ref, err, interrupted := w.send(ctx, it)
+// reconcile asks a Reconciler whether an earlier attempt at it arrived,
+// then records that an attempt starts. done reports that the item was
+// dealt with (recorded as delivered, or the worker must pause).
+func (w *worker) reconcile(ctx context.Context, r Reconciler, it deckhand.OutboxItem, log *slog.Logger) (pause time.Duration, stop, done bool) {
+	if !it.SendingAt.IsZero() {
+		rctx, cancel := context.WithTimeout(ctx, w.d.opts.SendTimeout)
+		ref, found, err := r.Delivered(rctx, it)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return 0, true, true
+		case err != nil && (isPermanent(err) || isUnauthorized(err)):
+			// The platform will not say (no read access to the topic,
+			// its cache is off): at least once, then. While it rejects
+			// deckhand's credentials that is already said at ERROR.
+			level := slog.LevelWarn
+			if w.down.creds {
+				level = slog.LevelDebug
+			}
+			log.Log(ctx, level, "cannot tell whether an earlier attempt arrived; sending again", "err", err)
+		case err != nil:
+			pause, stop = w.failed(ctx, it, log, fmt.Errorf("asking whether an earlier attempt arrived: %w", err))
+			return pause, stop, true
+		case found:
+			pause, stop = w.recordSent(ctx, it.ID, ref, log)
+			log.Info("an earlier attempt had arrived: recorded, not sent again", "ref", ref)
+			return pause, stop, true
+		}
+	}
+	// Recorded first, so that after a crash the next start knows to ask.
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	err := w.d.outbox.MarkSending(c, it.ID, w.d.opts.Now())
+	cancel()
+	if err != nil {
+		log.Error("recording a delivery attempt, will retry", "err", err)
+		return w.d.opts.Poll, true, true
+	}
+	return 0, false, false
+}
+
+// attempt sends it, in its plain form too when the platform refuses the
+// full one, and records the outcome.
+func (w *worker) attempt(ctx context.Context, it deckhand.OutboxItem, log *slog.Logger) (time.Duration, bool) {
+	ref, interrupted, err := w.send(ctx, it)
+	plain := false
 	if err != nil && !interrupted && isPermanent(err) && !isUnauthorized(err) {
 		// The platform refuses this form (an embed too big, markup it
 		// cannot parse): the same words plain and shortened are better
 		// than a lost alert.
 		log.Warn("notification rejected, sending its plain form", "err", truncate(err.Error(), 500))
-		plain := it
-		plain.Plain = true
-		ref, err, interrupted = w.send(ctx, plain)
+		p := it
+		p.Plain, plain = true, true
+		ref, interrupted, err = w.send(ctx, p)
 	}
 	if interrupted {
 		// Shutting down interrupted the attempt: not the platform's fault,
@@ -400,19 +418,25 @@ func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Dura
 		return w.failed(ctx, it, log, err)
 	}
 	w.delivered()
-	if err := w.markSent(ctx, it.ID, ref); err != nil {
-		w.unmarked[it.ID] = ref
+	log.Debug("notification delivered", "ref", ref, "hop", "delivered", "plain", plain)
+	return w.recordSent(ctx, it.ID, ref, log)
+}
+
+// recordSent records a delivery; when that fails the item is remembered
+// as delivered (unmarked) and recorded again later, never sent again.
+func (w *worker) recordSent(ctx context.Context, id int64, ref string, log *slog.Logger) (time.Duration, bool) {
+	if err := w.markSent(ctx, id, ref); err != nil {
+		w.unmarked[id] = ref
 		log.Error("recording a delivered notification, will retry", "err", err)
 		return w.d.opts.Poll, true
 	}
-	log.Debug("notification delivered", "ref", ref, "hop", "delivered", "plain", it.Plain)
 	return 0, false
 }
 
 // send makes one Send call within SendTimeout, letting it finish for
 // ShutdownGrace after ctx ends. interrupted reports that the shutdown cut
 // it short.
-func (w *worker) send(ctx context.Context, it deckhand.OutboxItem) (ref string, err error, interrupted bool) {
+func (w *worker) send(ctx context.Context, it deckhand.OutboxItem) (ref string, interrupted bool, err error) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.d.opts.SendTimeout)
 	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(w.d.opts.ShutdownGrace, cancel) })
 	ref, err = w.sender.Send(sctx, it)
@@ -421,7 +445,7 @@ func (w *worker) send(ctx context.Context, it deckhand.OutboxItem) (ref string, 
 	if m := w.d.opts.Metrics; m != nil {
 		m(w.platform, err == nil)
 	}
-	return ref, err, err != nil && ctx.Err() != nil && sctx.Err() != nil
+	return ref, err != nil && ctx.Err() != nil && sctx.Err() != nil, err
 }
 
 // failed records a failed attempt at it: paused for a rate limit, kept
