@@ -225,3 +225,21 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// After an outage the queue must go out within 5 s of the platform
+// answering: with the defaults, a probe that hangs is cut and the next one
+// starts well within that.
+func TestDefaultProbeScheduleMeetsFiveSeconds(t *testing.T) {
+	d := NewDispatcher(newMemOutbox(), nil, DispatcherOptions{})
+	worst := d.opts.ProbeTimeout + d.opts.ProbeBackoff[len(d.opts.ProbeBackoff)-1]
+	if worst > 4*time.Second {
+		t.Errorf("a probe may hang %s and the next wait %s: %s before the platform is asked again", d.opts.ProbeTimeout,
+			d.opts.ProbeBackoff[len(d.opts.ProbeBackoff)-1], worst)
+	}
+	if first := d.opts.ProbeBackoff[0]; first < 500*time.Millisecond {
+		t.Errorf("first probe after %s: too eager", first)
+	}
+	if c := d.opts.CredentialsBackoff[len(d.opts.CredentialsBackoff)-1]; c >= time.Minute {
+		t.Errorf("credentials retried every %s: capped well below a minute", c)
+	}
+}
