@@ -74,17 +74,27 @@ func (s *Store) DueOutbox(ctx context.Context, platform string, now time.Time, l
 		limit = -1
 	}
 	urgent := urgentKinds()
+	// One pass over the keys of the platform's pending rows: per alert
+	// (each unlinked row on its own), the last urgent row pulls the
+	// earlier ones ahead, and the first row not due holds back the later
+	// ones. Payloads are read for the chosen rows only.
 	rows, err := s.r.QueryContext(ctx, `
 		SELECT o.id, o.platform, o.payload, CASE WHEN o.ref != '' THEN o.ref ELSE coalesce(m.ref, '') END,
 			o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.sent_at, o.sending_at
-		FROM outbox o LEFT JOIN message_refs m ON m.alert_id = o.alert_id AND m.platform = o.platform
-		WHERE o.platform = ?1 AND o.sent_at IS NULL AND o.dead = 0 AND o.next_attempt_at <= ?2
-			AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.alert_id = o.alert_id AND e.platform = o.platform
-				AND e.id < o.id AND e.sent_at IS NULL AND e.dead = 0 AND e.next_attempt_at > ?2)
-		ORDER BY (o.kind IN (`+urgent+`) OR EXISTS (SELECT 1 FROM outbox u WHERE u.alert_id = o.alert_id
-				AND u.platform = o.platform AND u.id > o.id AND u.sent_at IS NULL AND u.dead = 0
-				AND u.kind IN (`+urgent+`))) DESC, o.id
-		LIMIT ?3`, platform, now.UnixMilli(), limit)
+		FROM (
+			SELECT k.id, k.pulled FROM (
+				SELECT p.id, p.next_attempt_at,
+					p.id <= coalesce(max(CASE WHEN p.kind IN (`+urgent+`) THEN p.id END) OVER alert, 0) AS pulled,
+					min(CASE WHEN p.next_attempt_at > ?2 THEN p.id END) OVER alert AS first_waiting
+				FROM outbox p
+				WHERE p.platform = ?1 AND p.sent_at IS NULL AND p.dead = 0
+				WINDOW alert AS (PARTITION BY coalesce(p.alert_id, -p.id))
+			) k
+			WHERE k.next_attempt_at <= ?2 AND (k.first_waiting IS NULL OR k.id < k.first_waiting)
+			ORDER BY k.pulled DESC, k.id LIMIT ?3
+		) d JOIN outbox o ON o.id = d.id
+		LEFT JOIN message_refs m ON m.alert_id = o.alert_id AND m.platform = o.platform
+		ORDER BY d.pulled DESC, d.id`, platform, now.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due outbox: %w", err)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -137,5 +138,38 @@ func TestPendingOutboxAndRetryDead(t *testing.T) {
 	}
 	if dead, _ := s.OutboxDead(ctx); len(dead) != 0 {
 		t.Errorf("dead after retry: %v", dead)
+	}
+}
+
+// BenchmarkDueOutbox reads the head of a backlog of 1000 rows over 50
+// alerts, as a platform's worker does after an outage.
+func BenchmarkDueOutbox(b *testing.B) {
+	s := storetest.Open(b)
+	ctx := context.Background()
+	var alerts []deckhand.Alert
+	var notices []deckhand.Notice
+	for i := range 50 {
+		a := downAlert(fmt.Sprintf("c%d", i), t0)
+		alerts = append(alerts, a)
+	}
+	for i := range alerts {
+		notices = append(notices, opened(alerts[i]))
+	}
+	if err := s.ApplyAlerts(ctx, alerts, notices, []string{deckhand.PlatformNtfy}); err != nil {
+		b.Fatal(err)
+	}
+	var items []deckhand.OutboxItem
+	for i := range 950 {
+		n := deckhand.Notice{Kind: deckhand.NoticeReminder, Alert: alerts[i%50], At: t0}
+		items = append(items, deckhand.OutboxItem{Platform: deckhand.PlatformNtfy, Notice: n, CreatedAt: t0})
+	}
+	if err := s.Enqueue(ctx, items...); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if due, err := s.DueOutbox(ctx, deckhand.PlatformNtfy, t0, 50); err != nil || len(due) != 50 {
+			b.Fatal(len(due), err)
+		}
 	}
 }
