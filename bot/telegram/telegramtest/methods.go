@@ -106,7 +106,11 @@ func (s *Server) chatOf(p params) (*chat, error) {
 		return nil, badRequest("chat not found")
 	}
 	if c.kicked {
-		return nil, &apiError{code: http.StatusForbidden, desc: "Forbidden: bot was kicked from the " + map[bool]string{true: "group", false: "supergroup"}[c.kind == "group"] + " chat"}
+		desc := "Forbidden: bot was kicked from the " + c.kind + " chat"
+		if c.kind == "private" {
+			desc = "Forbidden: bot was blocked by the user"
+		}
+		return nil, &apiError{code: http.StatusForbidden, desc: desc}
 	}
 	return c, nil
 }

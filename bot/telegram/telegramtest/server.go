@@ -215,8 +215,9 @@ func (s *Server) chatLocked(id int64, kind string) *chat {
 	return c
 }
 
-// KickBot removes the bot from the chat (or, with false, adds it back):
-// Telegram then refuses every message to it with 403 Forbidden.
+// KickBot removes the bot from the chat, or in a private chat has the user
+// block it (with false: adds it back): Telegram then refuses every message
+// to it with 403 Forbidden.
 func (s *Server) KickBot(chatID int64, kicked bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
