@@ -137,6 +137,19 @@ const (
 	NoticeSystem NoticeKind = "system"
 )
 
+// Urgent reports whether a notice of this kind is news someone must act on
+// now (a problem just opened, deckhand saying it is broken): it is
+// delivered before reminders, acks, recoveries, restarts and announcements
+// waiting for the same platform, though never before an earlier notice of
+// its own alert.
+func (k NoticeKind) Urgent() bool {
+	return k == NoticeOpened || k == NoticeSystem
+}
+
+// UrgentNoticeKinds lists the kinds for which Urgent holds, for queries
+// that must order by it.
+func UrgentNoticeKinds() []NoticeKind { return []NoticeKind{NoticeOpened, NoticeSystem} }
+
 // Notice is a platform-neutral notification about an alert: the alerts
 // engine produces it with the facts, the bot alone turns them into words.
 type Notice struct {

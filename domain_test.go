@@ -98,3 +98,20 @@ func TestWhitelistIsClosed(t *testing.T) {
 		t.Error("host scoping is wrong")
 	}
 }
+
+// The list that queries order by and the rule say the same.
+func TestUrgentNoticeKinds(t *testing.T) {
+	all := []NoticeKind{NoticeOpened, NoticeReminder, NoticeAcked, NoticeRecovered, NoticeAutoRestart, NoticeAnnouncement, NoticeSystem}
+	listed := map[NoticeKind]bool{}
+	for _, k := range UrgentNoticeKinds() {
+		listed[k] = true
+	}
+	for _, k := range all {
+		if k.Urgent() != listed[k] {
+			t.Errorf("%s: Urgent() = %v, listed = %v", k, k.Urgent(), listed[k])
+		}
+	}
+	if NoticeReminder.Urgent() || NoticeRecovered.Urgent() || !NoticeOpened.Urgent() {
+		t.Error("an opening must go before reminders and recoveries")
+	}
+}

@@ -28,6 +28,13 @@ type OutboxItem struct {
 	// Ref is the platform's reference of the message this notice should
 	// edit (the first message sent for the alert), empty for a new message.
 	Ref string
+	// Dead is set once the item was given up on: it could not be sent in
+	// any form. `deckhand outbox retry` queues it again.
+	Dead bool
+	// Plain asks the platform for the plain, shortened form of the notice
+	// (no embed, markup or buttons): the dispatcher's fallback after the
+	// full form was rejected. It is not stored.
+	Plain bool `json:"-"`
 }
 
 // MessageRef links an alert to the message a platform shows for it, so that

@@ -222,3 +222,23 @@ func (b *Backlog) OutboxDepth(ctx context.Context) (map[string]int, error) {
 	}
 	return depth, nil
 }
+
+// Enqueue (write) is store.Enqueue, held in memory when the database
+// cannot take it (or anything is held already: order). deckhand's own
+// notices to admins come this way, so a wrong token is told even on a
+// full disk.
+func (b *Backlog) Enqueue(ctx context.Context, items ...deckhand.OutboxItem) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.reason == "" {
+		err := b.Store.Enqueue(ctx, items...)
+		if err == nil || !b.failed(ctx, err) {
+			return err
+		}
+	}
+	for _, it := range items {
+		b.holdNotices([]deckhand.Notice{it.Notice}, []string{it.Platform})
+	}
+	b.report()
+	return nil
+}

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -38,13 +37,36 @@ type Reconciler interface {
 	Delivered(ctx context.Context, item deckhand.OutboxItem) (ref string, ok bool, err error)
 }
 
+// Prober is a Sender that can check cheaply, sending nothing, that its
+// platform answers and accepts deckhand's credentials (ntfy's health
+// endpoint, Telegram's getMe, Discord's GET /users/@me). While a platform
+// fails, the dispatcher probes it every second or two instead of resending
+// notices, each probe bounded by ProbeTimeout, and delivers as soon as one
+// succeeds: a platform that hangs costs a short probe, not a 30-second
+// send. Errors follow Send's contract (Unauthorized for 401/403).
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
+// Pacer is a Sender that paces its own messages under the platform's
+// flood limits (Telegram's per-chat and per-group rates). Pace is how long
+// until the next message may go. The dispatcher waits that out before it
+// chooses the next item, so the wait is neither spent inside SendTimeout
+// nor a failure, and an alert enqueued meanwhile goes first.
+type Pacer interface {
+	Pace() time.Duration
+}
+
 // Outbox is the durable queue the dispatcher drains. *store.Store satisfies it.
 type Outbox interface {
 	// MarkSending records that an attempt at id starts now (only for a
 	// Reconciler's items: the next start asks it about them).
 	MarkSending(ctx context.Context, id int64, at time.Time) error
 	// DueOutbox returns the platform's unsent, not dead items whose next
-	// attempt is at or before now, oldest first, at most limit of them.
+	// attempt is at or before now, at most limit of them, in delivery
+	// order: urgent notices first, never before an earlier item of their
+	// own alert, which holds back later ones while it is not due (see
+	// store.Store.DueOutbox).
 	DueOutbox(ctx context.Context, platform string, now time.Time, limit int) ([]deckhand.OutboxItem, error)
 	// MarkSent records a delivery and the platform's message reference.
 	MarkSent(ctx context.Context, id int64, at time.Time, ref string) error
@@ -53,13 +75,23 @@ type Outbox interface {
 	MarkFailed(ctx context.Context, id int64, next time.Time, errText string, dead bool) error
 }
 
-// DefaultBackoff is the delay before the next attempt after the 1st, 2nd, …
-// consecutive transient failure of an item; the last entry is the cap. The
-// attempt is the probe: one request every few seconds costs a platform
-// that is down nothing, and the notice arrives within the cap of it
-// answering again. A cap of five minutes delivered alerts up to five
-// minutes after ntfy or Telegram was back.
+// defaultBackoff is the delay before the next attempt after the 1st, 2nd,
+// … consecutive transient failure of a platform that cannot be probed; the
+// last entry is the cap. The attempt is the probe: one request every few
+// seconds costs a platform that is down nothing, and the notice arrives
+// within the cap of it answering again. A cap of five minutes delivered
+// alerts up to five minutes after ntfy or Telegram was back.
 var defaultBackoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
+
+// defaultProbeBackoff spaces the probes of a failing Prober. Probes are
+// cheap, and a probe that hangs is cut at ProbeTimeout (2 s), so a
+// platform is probed again at most 4 s after it answers again.
+var defaultProbeBackoff = []time.Duration{time.Second, 2 * time.Second}
+
+// defaultCredentialsBackoff spaces the attempts while a platform rejects
+// deckhand's credentials: nothing changes until someone fixes them, and a
+// bot hammering an API with a bad token gets its address blocked.
+var defaultCredentialsBackoff = []time.Duration{5 * time.Second, 15 * time.Second, 30 * time.Second}
 
 // DispatcherOptions tune a Dispatcher. The zero value is usable.
 type DispatcherOptions struct {
@@ -69,12 +101,20 @@ type DispatcherOptions struct {
 	// Poll is how often an idle platform looks for due items (default 1s).
 	// Kick makes new items go out without waiting for it.
 	Poll time.Duration
-	// Backoff is the delay after the 1st, 2nd, … consecutive transient
-	// failure; the last entry repeats. Default 1s, 2s, 5s, 15s, 60s, 5m.
+	// Backoff is the pause after the 1st, 2nd, … consecutive transient
+	// failure of a platform; the last entry repeats. Default 1s, 2s, 4s.
 	Backoff []time.Duration
+	// ProbeBackoff replaces Backoff for a Prober (default 1s, 2s).
+	ProbeBackoff []time.Duration
+	// ProbeTimeout bounds one probe (default 2s).
+	ProbeTimeout time.Duration
+	// CredentialsBackoff is the pause while a platform rejects deckhand's
+	// credentials (default 5s, 15s, 30s).
+	CredentialsBackoff []time.Duration
 	// MaxAttempts dead-letters an item after that many transient failures;
 	// 0 retries forever (an alert that cannot be delivered is still worth
-	// delivering late). Permanent errors dead-letter at once regardless.
+	// delivering late). Permanent errors dead-letter at once regardless,
+	// once the plain form was refused too; credential rejections never do.
 	MaxAttempts int
 	// Batch is how many due items are fetched at once (default 50).
 	Batch int
@@ -88,15 +128,27 @@ type DispatcherOptions struct {
 	ShutdownGrace time.Duration
 	// Metrics, when set, is called after every delivery attempt.
 	Metrics func(platform string, ok bool)
+	// Health, when set, is told what is wrong with each platform: part
+	// "credentials" at the first rejection of deckhand's credentials,
+	// "delivery" once a platform has failed for DownAfter; both clear at
+	// the next delivery.
+	Health *Health
+	// DownAfter is how long transient failures last before a platform
+	// counts as down (default 30s): one 502 is not worth telling admins.
+	DownAfter time.Duration
+	// ErrorEvery is how often a credentials rejection that goes on is
+	// logged at ERROR again (default 5m); the attempts in between log at
+	// DEBUG.
+	ErrorEvery time.Duration
 }
 
 // Dispatcher drains the outbox: one worker per platform, so a platform that
 // is down or rate limited never delays the others. Within a platform items go
-// out oldest first; after a failure the platform waits (backoff or the
-// platform's retry-after) before anything newer is tried, so a recovery never
-// overtakes the alert it recovers. (Across a restart the order holds for
-// everything due; an item still inside its backoff is not due, so a newer
-// one may go first. The backoff cap keeps that window to minutes.)
+// out in the outbox's delivery order (urgent first, each alert's notices in
+// order); after a failure the platform waits (backoff or the platform's
+// retry-after) before anything is tried again, and the outbox holds back the
+// later notices of an alert whose earlier one is not due, so a recovery never
+// overtakes the alert it recovers, across restarts too.
 type Dispatcher struct {
 	outbox  Outbox
 	senders []Sender
@@ -118,6 +170,21 @@ func NewDispatcher(outbox Outbox, senders []Sender, opts DispatcherOptions) *Dis
 	}
 	if len(opts.Backoff) == 0 {
 		opts.Backoff = defaultBackoff
+	}
+	if len(opts.ProbeBackoff) == 0 {
+		opts.ProbeBackoff = defaultProbeBackoff
+	}
+	if len(opts.CredentialsBackoff) == 0 {
+		opts.CredentialsBackoff = defaultCredentialsBackoff
+	}
+	if opts.ProbeTimeout <= 0 {
+		opts.ProbeTimeout = 2 * time.Second
+	}
+	if opts.DownAfter <= 0 {
+		opts.DownAfter = 30 * time.Second
+	}
+	if opts.ErrorEvery <= 0 {
+		opts.ErrorEvery = 5 * time.Minute
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 50
@@ -195,6 +262,8 @@ type worker struct {
 	// unmarked holds items that were delivered but whose MarkSent failed:
 	// they come back from DueOutbox and must be recorded, not sent again.
 	unmarked map[int64]string
+	// down is the platform's current run of failures (see failing.go).
+	down outage
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -222,6 +291,9 @@ func (w *worker) run(ctx context.Context) {
 // drain delivers everything due. It reports paused with how long to wait when
 // the platform must not be tried again before then.
 func (w *worker) drain(ctx context.Context) (time.Duration, bool) {
+	if pause, ok := w.probe(ctx); !ok {
+		return pause, true
+	}
 	batch := w.d.opts.Batch
 	for {
 		items, err := w.d.outbox.DueOutbox(ctx, w.platform, w.d.opts.Now(), batch)
@@ -234,6 +306,13 @@ func (w *worker) drain(ctx context.Context) (time.Duration, bool) {
 		for _, it := range items {
 			if ctx.Err() != nil {
 				return 0, false
+			}
+			if p, ok := w.sender.(Pacer); ok {
+				if pause := p.Pace(); pause > 0 {
+					// Waiting out the platform's pace is no failure; the
+					// queue is read again after it, urgent items first.
+					return pause, true
+				}
 			}
 			if pause, stop := w.deliver(ctx, it); stop {
 				return pause, true
@@ -269,67 +348,109 @@ func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Dura
 		return 0, false
 	}
 	if r, ok := w.sender.(Reconciler); ok {
-		if !it.SendingAt.IsZero() {
-			rctx, cancel := context.WithTimeout(ctx, w.d.opts.SendTimeout)
-			ref, found, err := r.Delivered(rctx, it)
-			cancel()
-			var perm Permanent
-			switch {
-			case err != nil && ctx.Err() != nil:
-				return 0, true
-			case err != nil && errors.As(err, &perm):
-				// The platform will not say (no read access to the topic,
-				// its cache is off): at least once, then.
-				log.Warn("cannot tell whether an earlier attempt arrived; sending again", "err", err)
-			case err != nil:
-				return w.failed(ctx, it, log, fmt.Errorf("asking whether an earlier attempt arrived: %w", err))
-			case found:
-				if err := w.markSent(ctx, it.ID, ref); err != nil {
-					w.unmarked[it.ID] = ref
-					log.Error("recording a delivered notification, will retry", "err", err)
-					return w.d.opts.Poll, true
-				}
-				log.Info("an earlier attempt had arrived: recorded, not sent again", "ref", ref)
-				return 0, false
-			}
-		}
-		// Recorded first, so that after a crash the next start knows to ask.
-		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
-		err := w.d.outbox.MarkSending(c, it.ID, w.d.opts.Now())
-		cancel()
-		if err != nil {
-			log.Error("recording a delivery attempt, will retry", "err", err)
-			return w.d.opts.Poll, true
+		if pause, stop, done := w.reconcile(ctx, r, it, log); done {
+			return pause, stop
 		}
 	}
+	return w.attempt(ctx, it, log)
+}
 
+// reconcile asks a Reconciler whether an earlier attempt at it arrived,
+// then records that an attempt starts. done reports that the item was
+// dealt with (recorded as delivered, or the worker must pause).
+func (w *worker) reconcile(ctx context.Context, r Reconciler, it deckhand.OutboxItem, log *slog.Logger) (pause time.Duration, stop, done bool) {
+	if !it.SendingAt.IsZero() {
+		rctx, cancel := context.WithTimeout(ctx, w.d.opts.SendTimeout)
+		ref, found, err := r.Delivered(rctx, it)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return 0, true, true
+		case err != nil && (isPermanent(err) || isUnauthorized(err)):
+			// The platform will not say (no read access to the topic,
+			// its cache is off): at least once, then. While it rejects
+			// deckhand's credentials that is already said at ERROR.
+			level := slog.LevelWarn
+			if w.down.creds {
+				level = slog.LevelDebug
+			}
+			log.Log(ctx, level, "cannot tell whether an earlier attempt arrived; sending again", "err", err)
+		case err != nil:
+			pause, stop = w.failed(ctx, it, log, fmt.Errorf("asking whether an earlier attempt arrived: %w", err))
+			return pause, stop, true
+		case found:
+			pause, stop = w.recordSent(ctx, it.ID, ref, log)
+			log.Info("an earlier attempt had arrived: recorded, not sent again", "ref", ref)
+			return pause, stop, true
+		}
+	}
+	// Recorded first, so that after a crash the next start knows to ask.
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	err := w.d.outbox.MarkSending(c, it.ID, w.d.opts.Now())
+	cancel()
+	if err != nil {
+		log.Error("recording a delivery attempt, will retry", "err", err)
+		return w.d.opts.Poll, true, true
+	}
+	return 0, false, false
+}
+
+// attempt sends it, in its plain form too when the platform refuses the
+// full one, and records the outcome.
+func (w *worker) attempt(ctx context.Context, it deckhand.OutboxItem, log *slog.Logger) (time.Duration, bool) {
+	ref, interrupted, err := w.send(ctx, it)
+	plain := false
+	if err != nil && !interrupted && isPermanent(err) && !isUnauthorized(err) {
+		// The platform refuses this form (an embed too big, markup it
+		// cannot parse): the same words plain and shortened are better
+		// than a lost alert.
+		log.Warn("notification rejected, sending its plain form", "err", truncate(err.Error(), 500))
+		p := it
+		p.Plain, plain = true, true
+		ref, interrupted, err = w.send(ctx, p)
+	}
+	if interrupted {
+		// Shutting down interrupted the attempt: not the platform's fault,
+		// so it does not count; the item is retried on the next start.
+		return 0, true
+	}
+	if err != nil {
+		return w.failed(ctx, it, log, err)
+	}
+	w.delivered()
+	log.Debug("notification delivered", "ref", ref, "hop", "delivered", "plain", plain)
+	return w.recordSent(ctx, it.ID, ref, log)
+}
+
+// recordSent records a delivery; when that fails the item is remembered
+// as delivered (unmarked) and recorded again later, never sent again.
+func (w *worker) recordSent(ctx context.Context, id int64, ref string, log *slog.Logger) (time.Duration, bool) {
+	if err := w.markSent(ctx, id, ref); err != nil {
+		w.unmarked[id] = ref
+		log.Error("recording a delivered notification, will retry", "err", err)
+		return w.d.opts.Poll, true
+	}
+	return 0, false
+}
+
+// send makes one Send call within SendTimeout, letting it finish for
+// ShutdownGrace after ctx ends. interrupted reports that the shutdown cut
+// it short.
+func (w *worker) send(ctx context.Context, it deckhand.OutboxItem) (ref string, interrupted bool, err error) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.d.opts.SendTimeout)
 	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(w.d.opts.ShutdownGrace, cancel) })
-	ref, err := w.sender.Send(sctx, it)
+	ref, err = w.sender.Send(sctx, it)
 	stopGrace()
 	cancel()
 	if m := w.d.opts.Metrics; m != nil {
 		m(w.platform, err == nil)
 	}
-	if err == nil {
-		if err := w.markSent(ctx, it.ID, ref); err != nil {
-			w.unmarked[it.ID] = ref
-			log.Error("recording a delivered notification, will retry", "err", err)
-			return w.d.opts.Poll, true
-		}
-		log.Debug("notification delivered", "ref", ref, "hop", "delivered")
-		return 0, false
-	}
-	if ctx.Err() != nil && sctx.Err() != nil {
-		// Shutting down interrupted the attempt: not the platform's fault,
-		// so it does not count; the item is retried on the next start.
-		return 0, true
-	}
-	return w.failed(ctx, it, log, err)
+	return ref, err != nil && ctx.Err() != nil && sctx.Err() != nil, err
 }
 
-// failed records a failed attempt at it: paused for a rate limit,
-// dead-lettered when permanent or too often, else retried after a backoff.
+// failed records a failed attempt at it: paused for a rate limit, kept
+// and paused while deckhand's credentials are rejected, dead-lettered when
+// permanent or too often, else retried after a backoff.
 func (w *worker) failed(ctx context.Context, it deckhand.OutboxItem, log *slog.Logger, err error) (time.Duration, bool) {
 	now := w.d.opts.Now()
 	text := truncate(err.Error(), 500)
@@ -343,17 +464,26 @@ func (w *worker) failed(ctx context.Context, it deckhand.OutboxItem, log *slog.L
 		log.Warn("rate limited, pausing the platform", "attempt", attempt, "retry_after", after, "err", text)
 		return after, true
 	}
-	if isPermanent(err) {
+	if isPermanent(err) && !isUnauthorized(err) {
 		if err := w.markFailed(ctx, it.ID, now, text, true); err != nil {
 			log.Error("recording a failed attempt", "err", err)
 			return w.d.opts.Poll, true
 		}
-		log.Error("notification rejected for good, dead-lettered", "attempt", attempt, "err", text)
+		log.Error("notification rejected in every form, dead-lettered (deckhand outbox retry queues it again)",
+			"attempt", attempt, "err", text)
 		return 0, false
 	}
-	dead := w.d.opts.MaxAttempts > 0 && attempt >= w.d.opts.MaxAttempts
-	delay := w.backoff(attempt)
-	if err := w.markFailed(ctx, it.ID, now.Add(delay), text, dead); err != nil {
+	delay := w.failure(err, log)
+	next := now.Add(delay)
+	if isUnauthorized(err) {
+		// The pause lives in the worker only: after the fix and a
+		// restart the notice goes out at once.
+		next = now
+	}
+	// Rejected credentials are deckhand's fault, not the notice's: never
+	// dead-lettered.
+	dead := !isUnauthorized(err) && w.d.opts.MaxAttempts > 0 && attempt >= w.d.opts.MaxAttempts
+	if err := w.markFailed(ctx, it.ID, next, text, dead); err != nil {
 		log.Error("recording a failed attempt", "err", err)
 		return max(delay, w.d.opts.Poll), true
 	}
@@ -361,14 +491,10 @@ func (w *worker) failed(ctx context.Context, it deckhand.OutboxItem, log *slog.L
 		log.Error("notification failed too often, dead-lettered", "attempt", attempt, "err", text)
 		return 0, false
 	}
-	log.Warn("delivery failed, will retry", "attempt", attempt, "retry_in", delay, "err", text)
+	if !isUnauthorized(err) {
+		log.Warn("delivery failed, will retry", "attempt", attempt, "retry_in", delay, "err", text)
+	}
 	return delay, true
-}
-
-func (w *worker) backoff(attempt int) time.Duration {
-	b := w.d.opts.Backoff
-	i := min(max(attempt-1, 0), len(b)-1)
-	return b[i]
 }
 
 // bookkeepingTimeout bounds MarkSent/MarkFailed. They run on a context that

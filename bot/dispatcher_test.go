@@ -21,6 +21,7 @@ type scriptSender struct {
 	mu     sync.Mutex
 	script []error
 	calls  []int64
+	plain  []bool // Plain of each call
 	sent   []int64
 }
 
@@ -29,6 +30,7 @@ func (s *scriptSender) Platform() string { return s.platform }
 func (s *scriptSender) Send(ctx context.Context, it deckhand.OutboxItem) (string, error) {
 	s.mu.Lock()
 	s.calls = append(s.calls, it.ID)
+	s.plain = append(s.plain, it.Plain)
 	var err error
 	if len(s.script) > 0 {
 		err, s.script = s.script[0], s.script[1:]
@@ -170,12 +172,15 @@ func TestDispatcherBackoffSchedule(t *testing.T) {
 	}
 }
 
+// An item the platform refuses in its full form and in its plain form is
+// dead-lettered after that one attempt, and the next item goes out.
 func TestDispatcherPermanentDeadLetters(t *testing.T) {
 	ob := newMemOutbox()
 	bad := ob.add("telegram", notice("nas", "bad"))
 	good := ob.add("telegram", notice("nas", "good"))
 	ptrBad := ob.add("telegram", notice("nas", "bad2"))
-	s := &scriptSender{platform: "telegram", script: []error{Permanent{Err: errors.New("400 chat not found")}}}
+	refused := Permanent{Err: errors.New("400 chat not found")}
+	s := &scriptSender{platform: "telegram", script: []error{refused, refused}}
 	// ptrBad gets the pointer form, wrapped.
 	s2 := &permanentOnce{scriptSender: s, ptrFor: ptrBad}
 	run(t, NewDispatcher(ob, []Sender{s2}, DispatcherOptions{Poll: time.Millisecond, Backoff: fast, MaxAttempts: 0}))
@@ -188,16 +193,38 @@ func TestDispatcherPermanentDeadLetters(t *testing.T) {
 			t.Errorf("item %d: dead=%v attempts=%d sent=%v, want dead after one attempt", id, it.dead, it.Attempts, it.SentAt)
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, id := range []int64{bad, ptrBad} {
-		n := 0
-		for _, c := range s.called() {
+		var forms []bool
+		for i, c := range s.calls {
 			if c == id {
-				n++
+				forms = append(forms, s.plain[i])
 			}
 		}
-		if n != 1 {
-			t.Errorf("dead item %d sent %d times, want once", id, n)
+		if !slices.Equal(forms, []bool{false, true}) {
+			t.Errorf("dead item %d sent as plain=%v, want the full form then the plain one", id, forms)
 		}
+	}
+}
+
+// A Discord embed over 6000 characters got a 400 and the alert was lost:
+// a permanent rejection of the full form now sends the plain form, and
+// only that failing too makes the item dead.
+func TestDispatcherPermanentFallsBackToPlain(t *testing.T) {
+	ob := newMemOutbox()
+	id := ob.add("discord", notice("nas", "huge"))
+	s := &scriptSender{platform: "discord", script: []error{Permanent{Err: errors.New("HTTP 400: Embed size exceeds maximum size of 6000")}}}
+	run(t, NewDispatcher(ob, []Sender{s}, DispatcherOptions{Poll: time.Millisecond, Backoff: fast}))
+	waitUntil(t, 10*time.Second, "delivery", func() bool { return !ob.snapshot(id).SentAt.IsZero() })
+	it := ob.snapshot(id)
+	if it.dead || it.Attempts != 0 || it.Ref != "ref-1" {
+		t.Errorf("dead=%v attempts=%d ref=%q, want delivered by the plain form", it.dead, it.Attempts, it.Ref)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.Equal(s.plain, []bool{false, true}) {
+		t.Errorf("forms sent plain=%v, want full then plain", s.plain)
 	}
 }
 
@@ -211,6 +238,7 @@ func (p *permanentOnce) Send(ctx context.Context, it deckhand.OutboxItem) (strin
 	if it.ID == p.ptrFor {
 		p.mu.Lock()
 		p.calls = append(p.calls, it.ID)
+		p.plain = append(p.plain, it.Plain)
 		p.mu.Unlock()
 		return "", fmt.Errorf("wrapped: %w", &Permanent{Err: errors.New("403")})
 	}

@@ -16,4 +16,15 @@
 // message; ntfy and
 // Telegram offer no deduplication, so a duplicate there is possible in that
 // window and nowhere else.
+//
+// # Order, outages and refusals
+//
+// Urgent notices (an opening, deckhand's own) go before the rest, never
+// before an earlier notice of their own alert (the outbox's order). A
+// platform that fails is probed cheaply until it answers (Prober); one that
+// paces itself (Pacer, Telegram) is waited for before the next item is
+// chosen. A rejection of deckhand's credentials (Unauthorized) keeps the
+// notice and is reported to Health, which TellAdmins relays to the other
+// platforms; a refused message is sent again in its plain form
+// (OutboxItem.Plain) and is dead only when that is refused too.
 package bot

@@ -41,6 +41,37 @@ func (e Permanent) Error() string {
 
 func (e Permanent) Unwrap() error { return e.Err }
 
+// Unauthorized is the error a Sender returns when the platform rejects
+// deckhand's own credentials or permissions (HTTP 401 or 403: a wrong or
+// revoked token, a bot removed from the chat, an ntfy ACL). Nothing is
+// wrong with the notice, and retrying cannot help until someone fixes the
+// setup: the dispatcher keeps the notice, reports the platform's
+// credentials problem to Health, and delivers once the platform accepts
+// deckhand again (after the fix and, for a token, a restart). Both
+// Unauthorized and *Unauthorized work.
+type Unauthorized struct {
+	Err error
+}
+
+func (e Unauthorized) Error() string {
+	if e.Err == nil {
+		return "credentials rejected"
+	}
+	return "credentials rejected: " + e.Err.Error()
+}
+
+func (e Unauthorized) Unwrap() error { return e.Err }
+
+// isUnauthorized reports whether err carries an Unauthorized, in either form.
+func isUnauthorized(err error) bool {
+	var v Unauthorized
+	if errors.As(err, &v) {
+		return true
+	}
+	var p *Unauthorized
+	return errors.As(err, &p) && p != nil
+}
+
 // retryAfterOf reports whether err carries a RetryAfter, in either form.
 func retryAfterOf(err error) (time.Duration, bool) {
 	var v RetryAfter

@@ -53,15 +53,20 @@ func (o *memOutbox) DueOutbox(ctx context.Context, platform string, now time.Tim
 		return nil, err
 	}
 	o.mu.Lock()
-	var out []deckhand.OutboxItem
-	for _, it := range o.items {
-		if it.Platform != platform || !it.SentAt.IsZero() || it.dead || it.NextAttemptAt.After(now) {
+	var urgent, rest []deckhand.OutboxItem
+	for i, it := range o.items {
+		if !o.pending(it, platform) || it.NextAttemptAt.After(now) || o.blocked(i, now) {
 			continue
 		}
-		if len(out) == limit {
-			break
+		if o.pullsAhead(i) {
+			urgent = append(urgent, it.OutboxItem)
+		} else {
+			rest = append(rest, it.OutboxItem)
 		}
-		out = append(out, it.OutboxItem)
+	}
+	out := append(urgent, rest...)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
 	}
 	polled := o.polled
 	o.mu.Unlock()
@@ -72,6 +77,39 @@ func (o *memOutbox) DueOutbox(ctx context.Context, platform string, now time.Tim
 		}
 	}
 	return out, nil
+}
+
+// The store's delivery order: urgent items, with the earlier items of
+// their alert, first; an item waits while an earlier one of its alert is
+// not due. Items of alert ID 0 belong to no alert.
+func (o *memOutbox) pending(it *memItem, platform string) bool {
+	return it.Platform == platform && it.SentAt.IsZero() && !it.dead
+}
+
+func sameAlert(a, b *memItem) bool {
+	return a.Notice.Alert.ID != 0 && a.Notice.Alert.ID == b.Notice.Alert.ID && a.Platform == b.Platform
+}
+
+func (o *memOutbox) blocked(i int, now time.Time) bool {
+	for _, e := range o.items[:i] {
+		if sameAlert(e, o.items[i]) && o.pending(e, e.Platform) && e.NextAttemptAt.After(now) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *memOutbox) pullsAhead(i int) bool {
+	it := o.items[i]
+	if it.Notice.Kind.Urgent() {
+		return true
+	}
+	for _, u := range o.items[i+1:] {
+		if sameAlert(u, it) && o.pending(u, u.Platform) && u.Notice.Kind.Urgent() {
+			return true
+		}
+	}
+	return false
 }
 
 func (o *memOutbox) get(id int64) (*memItem, error) {

@@ -43,6 +43,31 @@ type Field struct {
 // Body is the message's lines as one text.
 func (m Message) Body() string { return strings.Join(m.Lines, "\n") }
 
+// Plain is the message as plain text, the fallback form a platform gets
+// when it refused the full one: the emoji and title, the body, the facts
+// on one line, the status page. Platforms cut it to their limit.
+func (m Message) Plain() string {
+	title := m.Title
+	if m.Emoji != "" {
+		title = m.Emoji + " " + title
+	}
+	parts := []string{title}
+	if b := m.Body(); b != "" {
+		parts = append(parts, b)
+	}
+	var facts []string
+	for _, f := range m.Fields {
+		facts = append(facts, f.Name+": "+f.Value)
+	}
+	if len(facts) > 0 {
+		parts = append(parts, strings.Join(facts, " · "))
+	}
+	if m.URL != "" {
+		parts = append(parts, m.URL)
+	}
+	return strings.Join(parts, "\n")
+}
+
 // Render renders a notice without a status page link, in UTC.
 func Render(n deckhand.Notice) Message { return Renderer{}.Render(n) }
 

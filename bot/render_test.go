@@ -245,3 +245,15 @@ func TestStoryGolden(t *testing.T) {
 		t.Errorf("rendered story differs from %s (-update to accept):\ngot:\n%swant:\n%s", path, b.String(), want)
 	}
 }
+
+func TestPlainSaysTheSameWords(t *testing.T) {
+	n := deckhand.Notice{Kind: deckhand.NoticeOpened, At: time.Date(2026, 3, 14, 9, 5, 0, 0, time.UTC), Alert: deckhand.Alert{
+		ID: 7, Key: deckhand.AlertKey{Host: "nas", Container: "web", Kind: deckhand.AlertContainerDown},
+		Severity: deckhand.SeverityError, State: deckhand.AlertOpen, Message: "nas/web is down (exited 137)",
+	}}
+	m := Renderer{StatusURL: "https://status.example.org"}.Render(n)
+	want := "🔴 nas/web is down\nexited 137\nHost: nas · Container: web · Alert: #7\nhttps://status.example.org"
+	if got := m.Plain(); got != want {
+		t.Errorf("Plain() = %q, want %q", got, want)
+	}
+}

@@ -48,6 +48,7 @@ type Store interface {
 	AddSilence(ctx context.Context, s deckhand.Silence) (int64, error)
 	AuditBy(ctx context.Context, platform, userID string, since time.Time) ([]deckhand.AuditEntry, error)
 	OutboxDepth(ctx context.Context) (map[string]int, error)
+	OutboxDead(ctx context.Context) (map[string]int, error)
 	Intents(ctx context.Context) ([]deckhand.Intent, error)
 	DeleteIntent(ctx context.Context, host, container string, upTo time.Time) error
 	Prune(ctx context.Context, now time.Time) (store.PruneStats, error)
@@ -250,6 +251,11 @@ func (m *Monitor) maintain(ctx context.Context) {
 	if depth, err := m.st.OutboxDepth(ctx); err == nil {
 		for _, p := range m.cfg.Platforms {
 			m.met.SetOutboxDepth(p, depth[p])
+		}
+	}
+	if dead, err := m.st.OutboxDead(ctx); err == nil {
+		for _, p := range m.cfg.Platforms {
+			m.met.SetOutboxDead(p, dead[p])
 		}
 	}
 }

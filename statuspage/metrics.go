@@ -19,6 +19,8 @@ type Metrics struct {
 	outboxDepth    *prometheus.GaugeVec
 	storeWritable  prometheus.Gauge
 	backlogItems   prometheus.Gauge
+	outboxDead     *prometheus.GaugeVec
+	platformUp     *prometheus.GaugeVec
 }
 
 // NewMetrics creates the series and registers them on reg. Like promauto it
@@ -62,9 +64,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "deckhand_backlog_items",
 			Help: "Notifications held in memory until the database can be written.",
 		}),
+		outboxDead: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "deckhand_outbox_dead",
+			Help: "Notifications given up on (sendable in no form), by platform; deckhand outbox retry queues them again.",
+		}, []string{"platform"}),
+		platformUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "deckhand_platform_up",
+			Help: "1 when a chat platform accepts deckhand's notices, 0 while it rejects deckhand's credentials or cannot be reached.",
+		}, []string{"platform"}),
 	}
 	reg.MustRegister(m.collectSeconds, m.collects, m.hostsUp, m.containers, m.alertsOpen, m.notifications, m.outboxDepth,
-		m.storeWritable, m.backlogItems)
+		m.storeWritable, m.backlogItems, m.outboxDead, m.platformUp)
 	return m
 }
 
@@ -138,4 +148,24 @@ func (m *Metrics) SetBacklogItems(n int) {
 		return
 	}
 	m.backlogItems.Set(float64(n))
+}
+
+// SetOutboxDead sets how many notifications for a platform were given up on.
+func (m *Metrics) SetOutboxDead(platform string, n int) {
+	if m == nil {
+		return
+	}
+	m.outboxDead.WithLabelValues(platform).Set(float64(n))
+}
+
+// SetPlatformUp records whether a platform accepts deckhand's notices.
+func (m *Metrics) SetPlatformUp(platform string, up bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.platformUp.WithLabelValues(platform).Set(v)
 }

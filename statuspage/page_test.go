@@ -187,6 +187,9 @@ func TestMetricsSeries(t *testing.T) {
 	m.NotificationSent("discord", true)
 	m.NotificationSent("telegram", false)
 	m.SetOutboxDepth("telegram", 4)
+	m.SetOutboxDead("telegram", 2)
+	m.SetPlatformUp("telegram", false)
+	m.SetPlatformUp("ntfy", true)
 	var nilMetrics *Metrics
 	nilMetrics.SetHostsUp(9) // must not panic
 
@@ -203,6 +206,9 @@ func TestMetricsSeries(t *testing.T) {
 		`deckhand_notifications_total{platform="discord",result="ok"} 1`,
 		`deckhand_notifications_total{platform="telegram",result="error"} 1`,
 		`deckhand_outbox_depth{platform="telegram"} 4`,
+		`deckhand_outbox_dead{platform="telegram"} 2`,
+		`deckhand_platform_up{platform="telegram"} 0`,
+		`deckhand_platform_up{platform="ntfy"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/deckhand/deckhand"
@@ -64,7 +66,12 @@ func insertOutboxRow(ctx context.Context, tx *sql.Tx, it deckhand.OutboxItem, id
 }
 
 // DueOutbox (read) returns up to limit undelivered, not dead rows of a
-// platform whose next attempt is due at now, oldest first.
+// platform whose next attempt is due at now, in delivery order: urgent
+// notices (deckhand.NoticeKind.Urgent) first, then the rest, oldest first
+// within each. An urgent notice takes the earlier rows of its own alert
+// along, and a row waits while an earlier row of its alert is not due (a
+// backoff): a recovery never overtakes the alert it recovers, while a new
+// alert overtakes a burst of reminders about other alerts.
 //
 // A row without a Ref gets the alert's current message ref, if any: a
 // notice enqueued before the first message of its alert was delivered
@@ -73,12 +80,28 @@ func (s *Store) DueOutbox(ctx context.Context, platform string, now time.Time, l
 	if limit <= 0 {
 		limit = -1
 	}
+	urgent := urgentKinds()
+	// One pass over the keys of the platform's pending rows: per alert
+	// (each unlinked row on its own), the last urgent row pulls the
+	// earlier ones ahead, and the first row not due holds back the later
+	// ones. Payloads are read for the chosen rows only.
 	rows, err := s.r.QueryContext(ctx, `
 		SELECT o.id, o.platform, o.payload, CASE WHEN o.ref != '' THEN o.ref ELSE coalesce(m.ref, '') END,
 			o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.sent_at, o.sending_at
-		FROM outbox o LEFT JOIN message_refs m ON m.alert_id = o.alert_id AND m.platform = o.platform
-		WHERE o.platform = ? AND o.sent_at IS NULL AND o.dead = 0 AND o.next_attempt_at <= ?
-		ORDER BY o.id LIMIT ?`, platform, now.UnixMilli(), limit)
+		FROM (
+			SELECT k.id, k.pulled FROM (
+				SELECT p.id, p.next_attempt_at,
+					p.id <= coalesce(max(CASE WHEN p.kind IN (`+urgent+`) THEN p.id END) OVER alert, 0) AS pulled,
+					min(CASE WHEN p.next_attempt_at > ?2 THEN p.id END) OVER alert AS first_waiting
+				FROM outbox p
+				WHERE p.platform = ?1 AND p.sent_at IS NULL AND p.dead = 0
+				WINDOW alert AS (PARTITION BY coalesce(p.alert_id, -p.id))
+			) k
+			WHERE k.next_attempt_at <= ?2 AND (k.first_waiting IS NULL OR k.id < k.first_waiting)
+			ORDER BY k.pulled DESC, k.id LIMIT ?3
+		) d JOIN outbox o ON o.id = d.id
+		LEFT JOIN message_refs m ON m.alert_id = o.alert_id AND m.platform = o.platform
+		ORDER BY d.pulled DESC, d.id`, platform, now.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due outbox: %w", err)
 	}
@@ -105,6 +128,19 @@ func (s *Store) DueOutbox(ctx context.Context, platform string, now time.Time, l
 		return nil, fmt.Errorf("due outbox: %w", err)
 	}
 	return out, nil
+}
+
+// urgentKinds is deckhand.UrgentNoticeKinds as an SQL list of literals
+// (fixed identifiers from the domain, never user input).
+func urgentKinds() string {
+	var b strings.Builder
+	for i, k := range deckhand.UrgentNoticeKinds() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("'" + strings.ReplaceAll(string(k), "'", "''") + "'")
+	}
+	return b.String()
 }
 
 // MarkSent (write) records the delivery of an outbox row. A non-empty ref
@@ -230,4 +266,69 @@ func messageRef(ctx context.Context, tx *sql.Tx, alertID int64, platform string)
 		return "", fmt.Errorf("message ref of alert %d on %s: %w", alertID, platform, err)
 	}
 	return ref, nil
+}
+
+// PendingOutbox (read) lists every undelivered row, dead or queued, oldest
+// first: what `deckhand outbox list` shows.
+func (s *Store) PendingOutbox(ctx context.Context) ([]deckhand.OutboxItem, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT id, platform, payload, attempts, next_attempt_at, last_error, created_at, dead
+		FROM outbox WHERE sent_at IS NULL ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("pending outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []deckhand.OutboxItem
+	for rows.Next() {
+		var it deckhand.OutboxItem
+		var payload string
+		var next, created sql.NullInt64
+		if err := rows.Scan(&it.ID, &it.Platform, &payload, &it.Attempts, &next, &it.LastError, &created, &it.Dead); err != nil {
+			return nil, fmt.Errorf("pending outbox: %w", err)
+		}
+		if err := json.Unmarshal([]byte(payload), &it.Notice); err != nil {
+			return nil, fmt.Errorf("outbox row %d payload: %w", it.ID, err)
+		}
+		it.NextAttemptAt, it.CreatedAt = fromMS(next), fromMS(created)
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending outbox: %w", err)
+	}
+	return out, nil
+}
+
+// RetryDead (write) queues dead rows again, due at now with their attempt
+// count reset: all of them when ids is empty, else those of ids that are
+// dead. It returns the IDs it queued, in order.
+func (s *Store) RetryDead(ctx context.Context, now time.Time, ids ...int64) ([]int64, error) {
+	var out []int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		q := `UPDATE outbox SET dead = 0, attempts = 0, next_attempt_at = ? WHERE sent_at IS NULL AND dead = 1`
+		args := []any{now.UnixMilli()}
+		if len(ids) > 0 {
+			q += ` AND id IN (SELECT value FROM json_each(?))`
+			list, _ := json.Marshal(ids)
+			args = append(args, string(list))
+		}
+		rows, err := tx.QueryContext(ctx, q+` RETURNING id`, args...)
+		if err != nil {
+			return fmt.Errorf("retry dead outbox rows: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("retry dead outbox rows: %w", err)
+			}
+			out = append(out, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(out)
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -488,7 +489,11 @@ func TestSendTruncatesOverlongValues(t *testing.T) {
 	}
 }
 
-func TestSendRejectionIsPermanent(t *testing.T) {
+// A revoked token (401) and a bot without access to the alert channel
+// (403) are deckhand's setup, not the notice's: bot.Unauthorized, so the
+// notice waits for the fix instead of being dead-lettered (it was
+// bot.Permanent).
+func TestSendCredentialRejectionsAreUnauthorized(t *testing.T) {
 	fake := discordtest.NewServer(t, token)
 	cfg := testConfig(fake)
 	cfg.Token = "revoked"
@@ -497,11 +502,68 @@ func TestSendRejectionIsPermanent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = b.Send(context.Background(), alertItem(62, deckhand.NoticeOpened, ""))
-	if !errors.As(err, new(bot.Permanent)) || !strings.Contains(err.Error(), "401") {
-		t.Errorf("err = %v, want a permanent 401", err)
+	if !errors.As(err, new(bot.Unauthorized)) || errors.As(err, new(bot.Permanent)) || !strings.Contains(err.Error(), "401") {
+		t.Errorf("err = %v, want bot.Unauthorized with the 401", err)
 	}
 	if strings.Contains(err.Error(), "revoked") {
 		t.Errorf("error text leaks the token: %v", err)
+	}
+	if err := b.Probe(context.Background()); !errors.As(err, new(bot.Unauthorized)) {
+		t.Errorf("probe with a revoked token: %v, want bot.Unauthorized", err)
+	}
+
+	h := start(t, false)
+	h.fake.RevokeSend(true)
+	_, err = h.bot.Send(context.Background(), alertItem(63, deckhand.NoticeOpened, ""))
+	if !errors.As(err, new(bot.Unauthorized)) || !strings.Contains(err.Error(), "Missing Permissions") {
+		t.Errorf("no Send Messages permission: %v, want bot.Unauthorized", err)
+	}
+	if err := h.bot.Probe(context.Background()); err != nil {
+		t.Errorf("probe: %v", err)
+	}
+}
+
+// An embed over 6000 characters in total got a 400 and the alert was
+// lost: the description gives way so that the whole embed fits.
+func TestSendKeepsTheEmbedWithinItsTotal(t *testing.T) {
+	h := start(t, false)
+	item := alertItem(64, deckhand.NoticeOpened, "")
+	a := &item.Notice.Alert
+	a.Message = strings.Repeat("m", 5000)
+	a.Key.Container, a.Project = strings.Repeat("c", 1000), strings.Repeat("p", 1000)
+	if _, err := h.bot.Send(context.Background(), item); err != nil {
+		t.Fatalf("embed over 6000 in total: %v", err)
+	}
+	msgs := h.fake.Messages(h.cfg.AlertChannelID)
+	if len(msgs) != 1 || len(msgs[0].Embeds) != 1 || !strings.Contains(msgs[0].Embeds[0].Description, "mmm") {
+		t.Fatalf("messages %+v", msgs)
+	}
+}
+
+// The plain form, sent when Discord refused the embed, is content alone
+// within 2000 characters: no embed, no buttons.
+func TestSendPlainForm(t *testing.T) {
+	h := start(t, false)
+	item := alertItem(65, deckhand.NoticeOpened, "")
+	item.Notice.Alert.Message = strings.Repeat("m", 5000)
+	item.Plain = true
+	ref, err := h.bot.Send(context.Background(), item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := h.fake.Messages(h.cfg.AlertChannelID)
+	if len(msgs) != 1 || len(msgs[0].Embeds) != 0 || len(msgs[0].Components) != 0 ||
+		utf8.RuneCountInString(msgs[0].Content) > 2000 || !strings.Contains(msgs[0].Content, "nas/jellyfin") {
+		t.Fatalf("plain message %+v", msgs)
+	}
+	// An edit in plain form replaces the embed with the text.
+	edit := alertItem(65, deckhand.NoticeRecovered, ref)
+	edit.Plain = true
+	if _, err := h.bot.Send(context.Background(), edit); err != nil {
+		t.Fatal(err)
+	}
+	if m := h.fake.Messages(h.cfg.AlertChannelID)[0]; len(m.Embeds) != 0 || !strings.Contains(m.Content, "Recovered") {
+		t.Errorf("plain edit: %+v", m)
 	}
 }
 

@@ -22,6 +22,7 @@ const (
 	maxEmbedDesc   = 4096
 	maxFooter      = 2048
 	maxFieldValue  = 1024
+	maxEmbedTotal  = 6000 // title, description, field names and values, footer, author: together
 	maxRows        = 5
 	maxRowButtons  = 5
 	maxCustomID    = 100
@@ -153,8 +154,16 @@ func alertEmbed(m bot.Message, at time.Time) *discordgo.MessageEmbed {
 	if !at.IsZero() {
 		e.Timestamp = at.UTC().Format(time.RFC3339)
 	}
+	used := utf8.RuneCountInString(e.Title)
 	for _, f := range m.Fields {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: f.Name, Value: truncate(f.Value, maxFieldValue), Inline: true})
+		field := &discordgo.MessageEmbedField{Name: truncate(f.Name, maxEmbedTitle), Value: truncate(f.Value, maxFieldValue), Inline: true}
+		e.Fields = append(e.Fields, field)
+		used += utf8.RuneCountInString(field.Name) + utf8.RuneCountInString(field.Value)
+	}
+	// Discord refuses the whole message when the embed's texts exceed
+	// 6000 characters together: the body gives way.
+	if room := maxEmbedTotal - used; utf8.RuneCountInString(e.Description) > room {
+		e.Description = truncate(e.Description, max(room, 1))
 	}
 	return e
 }

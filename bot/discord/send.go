@@ -18,6 +18,7 @@ import (
 // createMessage is POST channels/{id}/messages with the nonce fields
 // discordgo's MessageSend lacks.
 type createMessage struct {
+	Content         string                            `json:"content,omitempty"`
 	Embeds          []*discordgo.MessageEmbed         `json:"embeds"`
 	Components      []discordgo.MessageComponent      `json:"components"`
 	AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
@@ -40,12 +41,19 @@ func noPings() *discordgo.MessageAllowedMentions {
 // outbox item ID is sent as an enforced nonce, so a resend after a crash
 // between delivery and bookkeeping returns the first message instead of
 // posting a duplicate.
+//
+// With item.Plain the notice goes as message content alone, cut to
+// Discord's 2000 characters, without embed or buttons: the fallback after
+// the embed was refused.
 func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error) {
 	n := item.Notice
 	rendered := b.renderer.Render(n)
 	embeds := []*discordgo.MessageEmbed{alertEmbed(rendered, n.At)}
 	components := []discordgo.MessageComponent{}
-	if len(rendered.Actions) > 0 {
+	content := ""
+	if item.Plain {
+		embeds, content = []*discordgo.MessageEmbed{}, truncate(rendered.Plain(), maxContent)
+	} else if len(rendered.Actions) > 0 {
 		components = buttonRows(b.router.AlertButtons(n.Alert, rendered.Actions))
 	}
 	opts := []discordgo.RequestOption{discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false)}
@@ -56,6 +64,7 @@ func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error
 			return "", bot.Permanent{Err: fmt.Errorf("discord: bad message reference %q: %w", item.Ref, deckhand.ErrInvalidInput)}
 		}
 		edit := discordgo.NewMessageEdit(ch, id)
+		edit.Content = &content
 		edit.Embeds = &embeds
 		edit.Components = &components
 		edit.AllowedMentions = noPings()
@@ -70,7 +79,7 @@ func (b *Bot) Send(ctx context.Context, item deckhand.OutboxItem) (string, error
 	}
 
 	msg := createMessage{
-		Embeds: embeds, Components: components,
+		Content: content, Embeds: embeds, Components: components,
 		AllowedMentions: noPings(),
 	}
 	if item.ID != 0 {
@@ -95,9 +104,20 @@ func gone(err error) bool {
 	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusNotFound
 }
 
+// Probe checks cheaply that Discord answers and accepts the token: GET
+// /users/@me. It implements bot.Prober.
+func (b *Bot) Probe(ctx context.Context) error {
+	if _, err := b.s.User("@me", discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false)); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
 // classify maps a discordgo error to the outbox's contract: rate limits to
-// bot.RetryAfter, rejections that will not change on retry to
-// bot.Permanent, anything else as a transient error.
+// bot.RetryAfter, 401 (a wrong token) and 403 (missing access or
+// permissions in the alert channel) to bot.Unauthorized, other rejections
+// that will not change on retry to bot.Permanent, anything else as a
+// transient error.
 func classify(err error) error {
 	var rl *discordgo.RateLimitError
 	if errors.As(err, &rl) && rl.RateLimit != nil && rl.TooManyRequests != nil {
@@ -106,6 +126,9 @@ func classify(err error) error {
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil {
 		code := re.Response.StatusCode
+		if code == http.StatusUnauthorized || code == http.StatusForbidden {
+			return bot.Unauthorized{Err: describe(err)}
+		}
 		if code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests {
 			return bot.Permanent{Err: describe(err)}
 		}

@@ -129,9 +129,11 @@ func (e *APIError) Error() string {
 // Send publishes the item and returns ntfy's message ID. ntfy cannot edit a
 // message, so an item with a Ref is published as a new message too.
 //
-// Errors: 429 → bot.RetryAfter (Retry-After when present, else 60s); 5xx,
-// 408, network errors and timeouts → transient; any other 4xx →
-// bot.Permanent. Once the server has answered 2xx the message exists, so
+// Errors: 429 → bot.RetryAfter (Retry-After when present, else
+// DefaultRetryAfter); 5xx, 408, network errors and timeouts → transient;
+// 401/403 → bot.Unauthorized; any other 4xx → bot.Permanent. With
+// item.Plain the message is the notice's plain text alone: no tags, click
+// URL or action buttons. Once the server has answered 2xx the message exists, so
 // Send never reports an error after that, even if the answer is unreadable.
 func (s *Sender) Send(ctx context.Context, item deckhand.OutboxItem) (string, error) {
 	body, err := json.Marshal(s.build(item))
@@ -182,7 +184,8 @@ func (s *Sender) requestError(what string, err error) error {
 
 // statusError classifies a non-2xx answer: 429 → bot.RetryAfter
 // (Retry-After when present, else DefaultRetryAfter); 5xx and 408 →
-// transient; any other 4xx → bot.Permanent. raw is the body, which carries
+// transient; 401 and 403 (a wrong token, a user without write access to
+// the topic) → bot.Unauthorized; any other 4xx → bot.Permanent. raw is the body, which carries
 // ntfy's code and text when the server wrote it.
 func statusError(resp *http.Response, raw []byte) error {
 	apiErr := &APIError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
@@ -202,6 +205,8 @@ func statusError(resp *http.Response, raw []byte) error {
 		return bot.RetryAfter{After: after, Err: apiErr}
 	case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout:
 		return apiErr
+	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
+		return bot.Unauthorized{Err: apiErr}
 	default:
 		return bot.Permanent{Err: apiErr}
 	}
@@ -215,6 +220,35 @@ func (s *Sender) authorize(req *http.Request) {
 	case s.cfg.User != "":
 		req.SetBasicAuth(s.cfg.User, s.cfg.Password)
 	}
+}
+
+// Probe checks cheaply that the ntfy server answers: GET /v1/health,
+// which needs no credentials (ntfy has no request that checks a token's
+// write access without publishing). It implements bot.Prober.
+func (s *Sender) Probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.server()+"/v1/health", nil)
+	if err != nil {
+		return fmt.Errorf("ntfy: building the health check: %w", err)
+	}
+	req.Header.Set("User-Agent", "deckhand")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return s.requestError("health check", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return statusError(resp, raw)
+	}
+	var h struct {
+		Healthy bool `json:"healthy"`
+	}
+	if json.Unmarshal(raw, &h) != nil || !h.Healthy {
+		return errors.New("ntfy: the server reports itself unhealthy")
+	}
+	return nil
 }
 
 // Delivered tells whether an earlier attempt at item reached the topic
@@ -281,6 +315,12 @@ func (s *Sender) build(item deckhand.OutboxItem) publishRequest {
 		Message:  cut(text, MessageLimit),
 		Priority: s.cfg.priority(m.Severity),
 		Click:    m.URL,
+	}
+	if item.Plain {
+		// Only what a plain-text publish can carry; the title is in it.
+		p.Title, p.Click = "", ""
+		p.Message = cut(m.Plain(), MessageLimit)
+		return p
 	}
 	if m.EmojiCode != "" {
 		p.Tags = append(p.Tags, m.EmojiCode)

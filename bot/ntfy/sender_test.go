@@ -202,13 +202,16 @@ func TestSendErrors(t *testing.T) {
 		cfg       Config
 		retry     time.Duration // > 0: want RetryAfter with this pause
 		permanent bool
+		// unauthorized: deckhand's credentials are wrong, the notice is
+		// kept (it was dead-lettered as permanent).
+		unauthorized bool
 	}{
-		{"500 is transient", func(s *ntfytest.Server) { s.FailNext(1) }, Config{}, 0, false},
-		{"429 with Retry-After", func(s *ntfytest.Server) { s.RateLimitNext(1, "7") }, Config{}, 7 * time.Second, false},
-		{"429 without Retry-After", func(s *ntfytest.Server) { s.RateLimitNext(1, "") }, Config{}, 5 * time.Second, false}, // ntfy's default visitor-request-limit-replenish: one request back every 5 s
-		{"hang is a transient timeout", func(s *ntfytest.Server) { s.HangNext(1) }, Config{Timeout: 50 * time.Millisecond}, 0, false},
-		{"wrong token is permanent", func(s *ntfytest.Server) { s.RequireToken("tk_other") }, Config{Token: secret}, 0, true},
-		{"no token is permanent", func(s *ntfytest.Server) { s.RequireToken("tk_other") }, Config{}, 0, true},
+		{"500 is transient", func(s *ntfytest.Server) { s.FailNext(1) }, Config{}, 0, false, false},
+		{"429 with Retry-After", func(s *ntfytest.Server) { s.RateLimitNext(1, "7") }, Config{}, 7 * time.Second, false, false},
+		{"429 without Retry-After", func(s *ntfytest.Server) { s.RateLimitNext(1, "") }, Config{}, 5 * time.Second, false, false}, // ntfy's default visitor-request-limit-replenish: one request back every 5 s
+		{"hang is a transient timeout", func(s *ntfytest.Server) { s.HangNext(1) }, Config{Timeout: 50 * time.Millisecond}, 0, false, false},
+		{"wrong token is unauthorized", func(s *ntfytest.Server) { s.RequireToken("tk_other") }, Config{Token: secret}, 0, false, true},
+		{"no token is unauthorized", func(s *ntfytest.Server) { s.RequireToken("tk_other") }, Config{}, 0, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
@@ -223,8 +226,10 @@ func TestSendErrors(t *testing.T) {
 			isRA := errors.As(err, &ra)
 			var perm bot.Permanent
 			isPerm := errors.As(err, &perm)
-			if tc.retry > 0 != isRA || (isRA && ra.After != tc.retry) || isPerm != tc.permanent {
-				t.Errorf("err %v: RetryAfter=%v (%s) Permanent=%v", err, isRA, ra.After, isPerm)
+			var unauth bot.Unauthorized
+			isUnauth := errors.As(err, &unauth)
+			if tc.retry > 0 != isRA || (isRA && ra.After != tc.retry) || isPerm != tc.permanent || isUnauth != tc.unauthorized {
+				t.Errorf("err %v: RetryAfter=%v (%s) Permanent=%v Unauthorized=%v", err, isRA, ra.After, isPerm, isUnauth)
 			}
 			if strings.Contains(err.Error(), secret) || strings.Contains(logs.String(), secret) {
 				t.Errorf("token leaked: err %q logs %q", err, logs.String())
@@ -376,7 +381,7 @@ func TestDispatcherDeliversExactlyOnceThroughFaults(t *testing.T) {
 		ob.items = append(ob.items, item(int64(i+1), deckhand.NoticeOpened, a))
 	}
 	d := bot.NewDispatcher(ob, []bot.Sender{s}, bot.DispatcherOptions{
-		Poll: 10 * time.Millisecond, Backoff: []time.Duration{5 * time.Millisecond},
+		Poll: 10 * time.Millisecond, Backoff: []time.Duration{5 * time.Millisecond}, ProbeBackoff: []time.Duration{5 * time.Millisecond},
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -395,11 +400,14 @@ func TestDispatcherDeliversExactlyOnceThroughFaults(t *testing.T) {
 			t.Errorf("message %d is %q, want %s first: order kept", i, m.Title, hosts[i])
 		}
 	}
-	// The first attempt publishes; each later one first asks the topic
-	// whether an earlier one arrived, and that question meets the next
-	// two 500s and the 429.
-	if got := srv.Requests(); got != 3+1+1+3 {
-		t.Errorf("%d requests, want 8 (3×500, 1×429, a poll that finds nothing, 3 deliveries)", got)
+	// The first attempt publishes and meets a 500; the server is then
+	// probed (two 500s, the 429, an answer), the next attempt first asks
+	// the topic whether the earlier one arrived, then publishes.
+	if got := srv.Requests(); got != 3+1+1+1+3 {
+		t.Errorf("%d requests, want 9 (3×500, 1×429, a probe answered, a poll that finds nothing, 3 deliveries)", got)
+	}
+	if got := srv.Publishes(); got != 4 {
+		t.Errorf("%d publishes, want 4: while failing the server is probed, not sent the alert again", got)
 	}
 	for id := int64(1); id <= 3; id++ {
 		if ob.get(id).SentAt.IsZero() {
@@ -407,7 +415,7 @@ func TestDispatcherDeliversExactlyOnceThroughFaults(t *testing.T) {
 		}
 	}
 	first := ob.get(1)
-	if first.Attempts != 4 || first.Ref != msgs[0].ID || first.SentAt.IsZero() {
+	if first.Attempts != 1 || first.Ref != msgs[0].ID || first.SentAt.IsZero() {
 		t.Errorf("first item: attempts %d ref %q sent %v", first.Attempts, first.Ref, first.SentAt)
 	}
 }
@@ -543,8 +551,8 @@ func TestDeliveredAsksTheTopic(t *testing.T) {
 		t.Errorf("500: %v, want a transient error", err)
 	}
 	srv.RequireToken("tk_the_right_one")
-	if _, _, err := s.Delivered(ctx, down); !errors.As(err, &perm) {
-		t.Errorf("no read access: %v, want Permanent (the item is then sent again)", err)
+	if _, _, err := s.Delivered(ctx, down); !errors.As(err, new(bot.Unauthorized)) {
+		t.Errorf("no read access: %v, want Unauthorized (the item is then sent again)", err)
 	}
 }
 
@@ -635,5 +643,47 @@ func TestTopicNeverLogged(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), topic) {
 		t.Errorf("topic in logs: %s", logs.String())
+	}
+}
+
+// A failing server is probed with ntfy's health check, which costs it
+// nothing and needs no token.
+func TestProbe(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	srv.RequireToken("tk_other")
+	s := newSender(t, srv, Config{Token: secret, Timeout: 100 * time.Millisecond}, nil, nil)
+	ctx := context.Background()
+	if err := s.Probe(ctx); err != nil {
+		t.Errorf("healthy server: %v", err)
+	}
+	srv.Down(false)
+	if err := s.Probe(ctx); err == nil || errors.As(err, new(bot.Permanent)) || errors.As(err, new(bot.Unauthorized)) {
+		t.Errorf("502: %v, want a transient error", err)
+	}
+	srv.Down(true)
+	if err := s.Probe(ctx); err == nil {
+		t.Error("hanging server answered the probe")
+	}
+	if srv.Publishes() != 0 {
+		t.Errorf("%d publishes: a probe must not publish", srv.Publishes())
+	}
+}
+
+// The plain form carries the notice's words and nothing a server could
+// refuse besides: no tags, click URL or actions.
+func TestPlainForm(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	s := newSender(t, srv, Config{Actions: true, ActionBaseURL: "https://deckhand.example.org", ClickURL: "https://status.example.org"}, buttons{}, nil)
+	it := item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen))
+	it.Plain = true
+	if _, err := s.Send(context.Background(), it); err != nil {
+		t.Fatal(err)
+	}
+	m := srv.Messages()[0]
+	if len(m.Actions) != 0 || len(m.Tags) != 0 || m.Click != "" || m.Title != "" {
+		t.Errorf("plain message has actions %v tags %v click %q title %q", m.Actions, m.Tags, m.Click, m.Title)
+	}
+	if !strings.Contains(m.Message, "is down") || !strings.Contains(m.Message, "Host: ") {
+		t.Errorf("plain message %q lacks the words", m.Message)
 	}
 }

@@ -35,6 +35,22 @@ func utf16Len(s string) int {
 	return n
 }
 
+// truncateUTF16 cuts s to at most n UTF-16 code units, Telegram's
+// characters, marking the cut.
+func truncateUTF16(s string, n int) string {
+	if utf16Len(s) <= n {
+		return s
+	}
+	used := 1 // the ellipsis
+	for i, r := range s {
+		if used+utf16.RuneLen(r) > n {
+			return s[:i] + "…"
+		}
+		used += utf16.RuneLen(r)
+	}
+	return s
+}
+
 func truncateRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s

@@ -8,9 +8,13 @@ import (
 
 // Telegram's flood limits, as documented: about one message per second in
 // a chat (short bursts are tolerated) and 20 messages per minute in a
-// group. Edits count like messages.
-var chatWindows = []window{{n: 3, per: 3 * time.Second}}
-var groupWindows = []window{{n: 3, per: 3 * time.Second}, {n: 20, per: time.Minute}}
+// group. Edits count like messages. Telegram does not say where its
+// windows start, and a message sent exactly at the limit got a 429 at the
+// edge of the minute: the limiter keeps a margin under both, in count and
+// in time: 3 per 4 s in a chat, and 19 in any 62 s in a group (so that no
+// minute, however Telegram aligns it, sees a 20th).
+var chatWindows = []window{{n: 3, per: 4 * time.Second}}
+var groupWindows = []window{{n: 3, per: 4 * time.Second}, {n: 19, per: 62 * time.Second}}
 
 type window struct {
 	n   int
@@ -32,11 +36,33 @@ func newLimiter(now func() time.Time) *limiter {
 	return &limiter{now: now, slots: map[int64][]time.Time{}, blocked: map[int64]time.Time{}}
 }
 
-// reserve returns the time at which the next message to chatID may go.
+// reserve returns the time at which the next message to chatID may go,
+// and keeps that slot for it.
 func (l *limiter) reserve(chatID int64) time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	at, slots := l.slot(chatID, now)
+	l.slots[chatID] = append(slots, at)
+	if len(l.slots) > 10000 {
+		l.gc(now)
+	}
+	return at
+}
+
+// delay is how long until a message to chatID may go, reserving nothing.
+func (l *limiter) delay(chatID int64) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	at, _ := l.slot(chatID, now)
+	return max(at.Sub(now), 0)
+}
+
+// slot is the earliest time that keeps every window of the chat within its
+// limit, and the chat's reserved slots that a window can still see; the
+// caller holds l.mu.
+func (l *limiter) slot(chatID int64, now time.Time) (time.Time, []time.Time) {
 	ws := chatWindows
 	if chatID < 0 {
 		ws = groupWindows
@@ -63,11 +89,7 @@ func (l *limiter) reserve(chatID int64) time.Time {
 			}
 		}
 	}
-	l.slots[chatID] = append(slots, at)
-	if len(l.slots) > 10000 {
-		l.gc(now)
-	}
-	return at
+	return at, slots
 }
 
 // gc drops chats with nothing recent; the caller holds l.mu.

@@ -74,23 +74,57 @@ func TestLimiterReserve(t *testing.T) {
 	now := time.Unix(1000, 0)
 	l := newLimiter(func() time.Time { return now })
 	at := func(chat int64) time.Duration { return l.reserve(chat).Sub(time.Unix(1000, 0)) }
-	// A private chat: a burst of three, then one a second.
-	for i, want := range []time.Duration{0, 0, 0, 3 * time.Second, 3 * time.Second, 3 * time.Second, 6 * time.Second} {
+	// A private chat: a burst of three, then three every four seconds.
+	for i, want := range []time.Duration{0, 0, 0, 4 * time.Second, 4 * time.Second, 4 * time.Second, 8 * time.Second} {
 		if got := at(7); got != want {
 			t.Errorf("private message %d at %s, want %s", i, got, want)
 		}
-	}
-	// A group: also never more than 20 a minute.
-	var last time.Duration
-	for i := 0; i < 21; i++ {
-		last = at(-7)
-	}
-	if last < time.Minute {
-		t.Errorf("21st group message at %s, want at least a minute after the first", last)
 	}
 	// A 429 holds the chat.
 	l.block(8, 5*time.Second)
 	if got := at(8); got != 5*time.Second {
 		t.Errorf("after retry_after 5s the next slot is %s", got)
+	}
+	if got := l.delay(8); got != 5*time.Second {
+		t.Errorf("delay after one reserved slot = %s, want 5s (delay reserves nothing)", got)
+	}
+	if got := l.delay(9); got != 0 {
+		t.Errorf("delay of an idle chat = %s", got)
+	}
+}
+
+// The 20th message of a minute hit a 429 at the window's edge: the
+// limiter paced exactly at Telegram's 20 a minute. It keeps a margin now:
+// no window a little longer than a minute holds 20 group messages, and
+// none a little longer than a second holds two in a row beyond a burst.
+func TestLimiterKeepsAMarginUnderTelegramsLimits(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newLimiter(func() time.Time { return now })
+	for _, tc := range []struct {
+		chat   int64
+		window time.Duration
+		most   int
+	}{
+		{-100, time.Minute + time.Second, 19},
+		{-100, 3*time.Second + 500*time.Millisecond, 3},
+		{42, 3*time.Second + 500*time.Millisecond, 3},
+	} {
+		var slots []time.Time
+		for range 60 {
+			slots = append(slots, l.reserve(tc.chat))
+		}
+		for i, s := range slots {
+			n := 0
+			for _, u := range slots[i:] {
+				if u.Sub(s) < tc.window {
+					n++
+				}
+			}
+			if n > tc.most {
+				t.Errorf("chat %d: %d messages within %s from slot %d, want at most %d", tc.chat, n, tc.window, i, tc.most)
+				break
+			}
+		}
+		l = newLimiter(func() time.Time { return now })
 	}
 }

@@ -384,8 +384,8 @@ func (b *Bot) track() (context.Context, bool) {
 }
 
 // classify maps a Bot API error to the outbox's contract: 429 to
-// bot.RetryAfter, rejections that will not change on retry to
-// bot.Permanent, anything else as a transient error.
+// bot.RetryAfter, 401/403 to bot.Unauthorized, other rejections that will
+// not change on retry to bot.Permanent, anything else as a transient error.
 func (b *Bot) classify(err error) error {
 	var tm *tgbot.TooManyRequestsError
 	if errors.As(err, &tm) {
@@ -397,8 +397,11 @@ func (b *Bot) classify(err error) error {
 	switch {
 	case errors.As(err, &mig):
 		return bot.Permanent{Err: fmt.Errorf("telegram: the group became a supergroup: set alert_chat_id to %d", mig.MigrateToChatID)}
-	case errors.Is(err, tgbot.ErrorBadRequest), errors.Is(err, tgbot.ErrorForbidden),
-		errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
+	case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorForbidden):
+		// A revoked token, a bot removed from the chat: deckhand's setup,
+		// not the notice, so the notice waits for the fix.
+		return bot.Unauthorized{Err: msg}
+	case errors.Is(err, tgbot.ErrorBadRequest), errors.Is(err, tgbot.ErrorNotFound):
 		return bot.Permanent{Err: msg}
 	}
 	return msg

@@ -138,11 +138,27 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 		d.close()
 		return nil, err
 	}
+	d.watchHealth()
 	d.disp = bot.NewDispatcher(d.backlog, d.senders, bot.DispatcherOptions{
 		Logger:  log.With("part", "outbox"),
 		Metrics: d.metrics.NotificationSent,
+		Health:  d.health,
 	})
 	return d, nil
+}
+
+// watchHealth wires what is wrong with deckhand's parts to
+// deckhand_platform_up and to the admins on the other platforms.
+func (d *daemon) watchHealth() {
+	for _, p := range d.platforms {
+		d.metrics.SetPlatformUp(p, true)
+	}
+	d.health.OnChange(func(p bot.Problem, _ bool) {
+		if p.Platform != "" {
+			d.metrics.SetPlatformUp(p.Platform, d.health.Up(p.Platform))
+		}
+	})
+	d.health.OnChange(bot.TellAdmins(d.backlog, d.platforms, func() { d.disp.Kick() }, d.log.With("part", "outbox")))
 }
 
 // addBots builds the configured notification channels and chat bots.

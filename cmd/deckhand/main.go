@@ -48,6 +48,7 @@ commands:
   check-config  validate a config file and print what it would watch
   doctor        check every host and chat platform for real, one line per check with its fix (--send-test publishes to ntfy)
   exec          run a chat command from the terminal as admin: deckhand exec -- /restart nas jellyfin
+  outbox        list the notifications not delivered yet (outbox list), queue dead ones again (outbox retry --all | ID...)
   healthcheck   exit 0 when the running daemon answers /healthz, 1 with the reason (for Docker HEALTHCHECK)
   version       print the version
 
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdExec(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, stdout)
+	case "outbox":
+		return cmdOutbox(ctx, rest, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "deckhand", version)
 		return nil

@@ -83,6 +83,7 @@ type Server struct {
 	heartbeats        int
 	down              bool // SetUnreachable
 	refused           int
+	sendRevoked       bool
 }
 
 // NewServer starts a fake Discord that accepts the given bot token.
@@ -348,7 +349,17 @@ var (
 	errNotAuthor          = &APIError{Code: 50005, Message: "Cannot edit a message authored by another user"}
 	errMethod             = &APIError{Code: 0, Message: "405: Method Not Allowed"}
 	errNotFound           = &APIError{Code: 0, Message: "404: Not Found"}
+	errMissingPerms       = &APIError{Code: 50013, Message: "Missing Permissions"}
 )
+
+// RevokeSend takes the bot's Send Messages permission away (or, with
+// false, gives it back): Discord then answers 403 Missing Permissions
+// (code 50013) to every message the bot creates.
+func (s *Server) RevokeSend(revoked bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sendRevoked = revoked
+}
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/api/v9/")
@@ -613,6 +624,10 @@ func (s *Server) handleCreateMessage(req *apiRequest, channelID string) {
 	if apiErr != nil {
 		s.fail(http.StatusBadRequest, req.path, "%s", apiErr.Message)
 		writeError(req.w, http.StatusBadRequest, apiErr)
+		return
+	}
+	if s.sendRevoked {
+		writeError(req.w, http.StatusForbidden, errMissingPerms)
 		return
 	}
 	f := formErrors{}

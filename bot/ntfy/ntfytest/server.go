@@ -82,6 +82,7 @@ var (
 	errJSONTooLarge      = Error{41303, 413, "JSON body too large", ""}
 	errTooManyRequests   = Error{42901, 429, "limit reached: too many requests, please be nice", "https://ntfy.sh/docs/publish/#limitations"}
 	errInternal          = Error{50001, 500, "internal server error", ""}
+	errBadGateway        = Error{0, 502, "Bad Gateway", ""}
 	topicPattern         = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
 	urlPattern           = regexp.MustCompile(`^https?://`)
 	disallowedTopicNames = []string{"docs", "static", "file", "app", "metrics", "account", "settings", "signup", "login", "v1"}
@@ -104,10 +105,12 @@ type Server struct {
 	changed  chan struct{} // closed and replaced whenever a message is accepted
 	msgs     []Message
 	requests int
+	posts    int
 	faults   []fault
 	token    string
 	user     string
 	password string
+	down     *fault // every request gets it until Up
 }
 
 // NewServer starts a fake ntfy server, closed when the test ends.
@@ -153,6 +156,23 @@ func (s *Server) RateLimitNext(n int, retryAfter string) {
 // or the test ends).
 func (s *Server) HangNext(n int) { s.addFaults(n, fault{hang: true}) }
 
+// Down starts an outage: every request fails with 502 Bad Gateway (what a
+// reverse proxy answers for a stopped ntfy), or with hang never answers,
+// until Up.
+func (s *Server) Down(hang bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = &fault{err: errBadGateway, hang: hang}
+}
+
+// Up ends an outage. Requests already hanging stay hung, as on a dead
+// connection.
+func (s *Server) Up() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = nil
+}
+
 func (s *Server) addFaults(n int, f fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -173,6 +193,14 @@ func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
+}
+
+// Publishes counts the publish requests (POST or PUT) received, faulted or
+// not: without the health checks and polls.
+func (s *Server) Publishes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.posts
 }
 
 // WaitFor waits until at least n messages were accepted and returns them; it
@@ -362,8 +390,13 @@ func allowsOrigin(h http.Header, origin string) bool {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
+	if r.Method == http.MethodPost || r.Method == http.MethodPut {
+		s.posts++
+	}
 	var f *fault
-	if len(s.faults) > 0 {
+	if s.down != nil {
+		f = s.down
+	} else if len(s.faults) > 0 {
 		f = &s.faults[0]
 		s.faults = s.faults[1:]
 	}
@@ -385,6 +418,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	publishing := r.Method == http.MethodPost || r.Method == http.MethodPut
 	path := strings.TrimPrefix(r.URL.Path, "/")
+	if path == "v1/health" && r.Method == http.MethodGet {
+		// ntfy's health check: no credentials needed.
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"healthy":true}` + "\n"))
+		return
+	}
 	if topic, ok := strings.CutSuffix(path, "/json"); ok && r.Method == http.MethodGet && !strings.Contains(topic, "/") {
 		s.poll(w, r, topic)
 		return

@@ -109,7 +109,9 @@ type Options struct {
 	Now func() time.Time
 	// StrictRateLimit makes the server answer 429 when a chat receives
 	// more than Telegram's documented rates: about one message per second
-	// (bursts of 3 within 3 s) and 20 per minute in groups.
+	// (bursts of 3 within 3 s) and 20 per minute in groups, each window
+	// counted a little longer than documented (its edge: Telegram does not
+	// say where a window starts, and one message at the edge is a 429).
 	StrictRateLimit bool
 }
 
@@ -120,6 +122,7 @@ type chat struct {
 	nextID   int
 	members  map[int64]string // user → status
 	sends    []time.Time
+	kicked   bool // the bot was removed: sending to the chat is forbidden
 }
 
 type update struct {
@@ -149,6 +152,8 @@ type Server struct {
 	poller     chan struct{} // closed to end the current long poll with 409
 	down       bool          // SetUnreachable
 	refused    int
+	hung       bool          // an outage: every request hangs until Up
+	closing    chan struct{} // closed when the test ends: releases hung requests
 }
 
 // New starts a fake for the given bot token and closes it when the test ends.
@@ -164,8 +169,12 @@ func New(t testing.TB, token string, opts Options) *Server {
 		callbacks: map[string]*CallbackQuery{},
 		calls:     map[string]int{},
 	}
+	s.closing = make(chan struct{})
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.srv.Close)
+	t.Cleanup(func() {
+		close(s.closing) // releases hanging requests, or Close would wait for them
+		s.srv.Close()
+	})
 	return s
 }
 
@@ -208,6 +217,15 @@ func (s *Server) chatLocked(id int64, kind string) *chat {
 	return c
 }
 
+// KickBot removes the bot from the chat, or in a private chat has the user
+// block it (with false: adds it back): Telegram then refuses every message
+// to it with 403 Forbidden.
+func (s *Server) KickBot(chatID int64, kicked bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chatLocked(chatID, "").kicked = kicked
+}
+
 // SetChatAdmin makes the user an administrator of the chat.
 func (s *Server) SetChatAdmin(chatID, userID int64) {
 	s.mu.Lock()
@@ -220,6 +238,22 @@ func (s *Server) SetChatOwner(chatID, userID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.chatLocked(chatID, "").members[userID] = "creator"
+}
+
+// Down starts an outage: every request hangs, as on a network path that
+// drops packets, until Up. Requests already hanging then stay hung (until
+// the client gives up), as on a dead connection.
+func (s *Server) Down() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hung = true
+}
+
+// Up ends an outage.
+func (s *Server) Up() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hung = false
 }
 
 // Inject429 makes the next n message-producing calls (sendMessage,
@@ -651,7 +685,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[method]++
 	s.notify()
+	hung := s.hung
 	s.mu.Unlock()
+	if hung {
+		// Read the body to its end, so that the client giving up ends
+		// the request (net/http notices a closed connection only then).
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+		}
+		return
+	}
 	p, err := readParams(r)
 	if err != nil {
 		var ae *apiError

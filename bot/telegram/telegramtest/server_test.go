@@ -2,8 +2,10 @@ package telegramtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime/multipart"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -273,10 +275,10 @@ func TestRateLimits(t *testing.T) {
 	if r := send(); r.ErrorCode != 429 || r.Parameters.RetryAfter < 1 {
 		t.Fatalf("4th message within a second: %+v", r)
 	}
-	// After a burst, one a second is fine.
+	// After a burst, about one a second is fine.
 	c.Add(2 * time.Second)
 	for i := 3; i < 20; i++ {
-		c.Add(time.Second)
+		c.Add(1100 * time.Millisecond)
 		if r := send(); !r.OK {
 			t.Fatalf("paced message %d refused: %+v", i, r)
 		}
@@ -284,6 +286,31 @@ func TestRateLimits(t *testing.T) {
 	c.Add(time.Second)
 	if r := send(); r.ErrorCode != 429 {
 		t.Fatalf("21st message in a minute to a group: %+v", r)
+	}
+}
+
+// The 20th message of a minute hit a 429 at the window's edge: a message
+// exactly a minute after the first still counts in that minute.
+func TestRateLimitWindowEdge(t *testing.T) {
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	s := New(t, token, Options{Now: c.Now, StrictRateLimit: true})
+	s.AddChat(-9, "group")
+	send := func() reply { return call(t, s, token, "sendMessage", map[string]any{"chat_id": -9, "text": "x"}) }
+	start := c.Now()
+	at := func(d time.Duration) { c.Add(start.Add(d).Sub(c.Now())) }
+	for i := range 20 {
+		at(time.Duration(i) * 3 * time.Second)
+		if r := send(); !r.OK {
+			t.Fatalf("message %d refused: %+v", i, r)
+		}
+	}
+	at(time.Minute)
+	if r := send(); r.ErrorCode != 429 {
+		t.Fatalf("21st message exactly a minute after the first: %+v, want 429", r)
+	}
+	at(time.Minute + 2*time.Second)
+	if r := send(); !r.OK {
+		t.Fatalf("past the edge: %+v", r)
 	}
 }
 
@@ -367,5 +394,27 @@ func TestUnreachableDropsConnections(t *testing.T) {
 	s.SetUnreachable(false)
 	if r := call(t, s, token, "getMe", nil); !r.OK {
 		t.Fatalf("getMe after recovery = %+v", r)
+	}
+}
+
+// During an outage every request hangs until the client gives up; after
+// Up the server answers again.
+func TestOutage(t *testing.T) {
+	s := New(t, token, Options{})
+	s.Down()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL()+"/bot"+token+"/getMe", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := s.Client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("answered during the outage: %s", resp.Status)
+	}
+	s.Up()
+	if r := call(t, s, token, "getMe", nil); !r.OK {
+		t.Errorf("after Up: %+v", r)
+	}
+	if n := s.Calls("getMe"); n != 2 {
+		t.Errorf("Calls(getMe) = %d, want 2: a hung request counts", n)
 	}
 }
