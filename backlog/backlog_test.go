@@ -228,3 +228,28 @@ func TestFlappingDiskIsAnnouncedOnce(t *testing.T) {
 		t.Errorf("system notices later: %q, want still 2", got)
 	}
 }
+
+// deckhand's own notice to admins (a platform rejects its token) is held
+// on a full disk like an alert, delivered, and written once there is room.
+func TestEnqueueOnAFullDiskIsHeldAndDelivered(t *testing.T) {
+	ctx := context.Background()
+	st, disk := onSmallDisk(t)
+	b := backlog.New(st, backlog.Options{})
+	fill(ctx, t, st, disk)
+	sys := deckhand.Notice{Kind: deckhand.NoticeSystem, Text: "ntfy rejects deckhand's token", At: at}
+	if err := b.Enqueue(ctx, deckhand.OutboxItem{Platform: deckhand.PlatformTelegram, Notice: sys}); err != nil {
+		t.Fatalf("enqueue on a full disk: %v", err)
+	}
+	mustHold(t, b)
+	due, err := b.DueOutbox(ctx, deckhand.PlatformTelegram, at, 10)
+	if err != nil || len(due) != 1 || due[0].Notice.Text != sys.Text {
+		t.Fatalf("due on a full disk: %+v, %v", due, err)
+	}
+	disk.Free(t)
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if depth, err := st.OutboxDepth(ctx); err != nil || depth[deckhand.PlatformTelegram] != 1 {
+		t.Errorf("stored after the disk has room: %v, %v; want the notice, still to deliver", depth, err)
+	}
+}
