@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/backlog"
 	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/statuspage"
 	"github.com/deckhand/deckhand/store"
@@ -26,8 +27,9 @@ func TestHealthIsWiredToMetricsAndAdmins(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	reg := prometheus.NewRegistry()
-	d := &daemon{store: st, metrics: statuspage.NewMetrics(reg), log: slog.New(slog.DiscardHandler),
+	d := &daemon{store: st, metrics: statuspage.NewMetrics(reg), log: slog.New(slog.DiscardHandler), health: bot.NewHealth(),
 		platforms: []string{deckhand.PlatformNtfy, deckhand.PlatformDiscord, deckhand.PlatformTelegram}}
+	d.backlog = backlog.New(st, backlog.Options{Platforms: d.platforms, Health: d.health})
 	d.disp = bot.NewDispatcher(st, nil, bot.DispatcherOptions{})
 	d.watchHealth()
 	up := func(p string) float64 { return gauge(t, reg, "deckhand_platform_up", p) }
