@@ -245,6 +245,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			kick:     d.kicks[s.Platform()],
 			log:      d.log.With("platform", s.Platform()),
 			unmarked: make(map[int64]string),
+			refused:  make(map[int64]bool),
 		}
 		wg.Go(func() { w.run(ctx) })
 	}
@@ -262,6 +263,10 @@ type worker struct {
 	// unmarked holds items that were delivered but whose MarkSent failed:
 	// they come back from DueOutbox and must be recorded, not sent again.
 	unmarked map[int64]string
+	// refused holds items whose last attempt the platform answered with a
+	// refusal (a 429, a 401/403, a 4xx): it did not take them, so asking
+	// whether it has them would only spend a request of the same budget.
+	refused map[int64]bool
 	// down is the platform's current run of failures (see failing.go).
 	down outage
 }
@@ -359,7 +364,7 @@ func (w *worker) deliver(ctx context.Context, it deckhand.OutboxItem) (time.Dura
 // then records that an attempt starts. done reports that the item was
 // dealt with (recorded as delivered, or the worker must pause).
 func (w *worker) reconcile(ctx context.Context, r Reconciler, it deckhand.OutboxItem, log *slog.Logger) (pause time.Duration, stop, done bool) {
-	if !it.SendingAt.IsZero() {
+	if !it.SendingAt.IsZero() && !w.refused[it.ID] {
 		rctx, cancel := context.WithTimeout(ctx, w.d.opts.SendTimeout)
 		ref, found, err := r.Delivered(rctx, it)
 		cancel()
@@ -414,7 +419,11 @@ func (w *worker) attempt(ctx context.Context, it deckhand.OutboxItem, log *slog.
 		// so it does not count; the item is retried on the next start.
 		return 0, true
 	}
+	delete(w.refused, it.ID)
 	if err != nil {
+		if _, limited := retryAfterOf(err); limited || isPermanent(err) || isUnauthorized(err) {
+			w.refused[it.ID] = true
+		}
 		return w.failed(ctx, it, log, err)
 	}
 	w.delivered()

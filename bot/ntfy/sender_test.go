@@ -687,3 +687,26 @@ func TestPlainForm(t *testing.T) {
 		t.Errorf("plain message %q lacks the words", m.Message)
 	}
 }
+
+// A 429 is ntfy saying it did not take the message: the retry publishes
+// again without first asking the topic, whose poll would spend a request
+// of the same visitor budget.
+func TestRetryAfterARefusalDoesNotPollTheTopic(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	s := newSender(t, srv, Config{}, nil, nil)
+	ob := &memOutbox{dead: map[int64]bool{}}
+	ob.items = append(ob.items, item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen)))
+	srv.RateLimitNext(1, "1")
+	d := bot.NewDispatcher(ob, []bot.Sender{s}, bot.DispatcherOptions{Poll: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	srv.WaitFor(t, 1, 10*time.Second)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if req, pub := srv.Requests(), srv.Publishes(); req != 2 || pub != 2 {
+		t.Errorf("%d requests, %d of them publishes: want the refused publish and its retry, no poll", req, pub)
+	}
+}
