@@ -6,8 +6,8 @@
 // A Backlog stands in front of the *store.Store for the two parts that
 // write alerts and outbox rows, the monitor and the dispatcher: it
 // overrides ActiveAlerts, Alert, RecentAlerts, ApplyAlerts, OutboxDepth
-// (monitor.Store) and DueOutbox, MarkSending, MarkSent, MarkFailed
-// (bot.Outbox); every other method is the store's own, reached through
+// (monitor.Store), DueOutbox, MarkSending, MarkSent, MarkFailed
+// (bot.Outbox) and Enqueue (deckhand's own notices to admins); every other method is the store's own, reached through
 // the embedded field. While nothing is held, reads go straight to the
 // store, and writes go to it under one mutex (the store has one write
 // connection: they queued already).
