@@ -239,13 +239,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, s := range d.senders {
 		w := &worker{
-			d:        d,
-			sender:   s,
-			platform: s.Platform(),
-			kick:     d.kicks[s.Platform()],
-			log:      d.log.With("platform", s.Platform()),
-			unmarked: make(map[int64]string),
-			refused:  make(map[int64]bool),
+			d:         d,
+			sender:    s,
+			platform:  s.Platform(),
+			kick:      d.kicks[s.Platform()],
+			log:       d.log.With("platform", s.Platform()),
+			unmarked:  make(map[int64]string),
+			refused:   make(map[int64]bool),
+			abandoned: make(map[int64]bool),
 		}
 		wg.Go(func() { w.run(ctx) })
 	}
@@ -267,6 +268,9 @@ type worker struct {
 	// refusal (a 429, a 401/403, a 4xx): it did not take them, so asking
 	// whether it has them would only spend a request of the same budget.
 	refused map[int64]bool
+	// abandoned holds items whose hung send was given up on once (see
+	// watchHung): their next attempt runs its full SendTimeout.
+	abandoned map[int64]bool
 	// down is the platform's current run of failures (see failing.go).
 	down outage
 }
@@ -448,13 +452,68 @@ func (w *worker) recordSent(ctx context.Context, id int64, ref string, log *slog
 func (w *worker) send(ctx context.Context, it deckhand.OutboxItem) (ref string, interrupted bool, err error) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.d.opts.SendTimeout)
 	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(w.d.opts.ShutdownGrace, cancel) })
-	ref, err = w.sender.Send(sctx, it)
+	res := make(chan sendResult, 1)
+	go func() {
+		r, e := w.sender.Send(sctx, it)
+		res <- sendResult{r, e}
+	}()
+	abandoned := w.watchHung(ctx, it.ID, res, cancel)
+	r := <-res
+	ref, err = r.ref, r.err
 	stopGrace()
 	cancel()
+	if abandoned && err != nil {
+		err = fmt.Errorf("abandoned: the platform answers a new connection while this request hangs: %w", err)
+	}
 	if m := w.d.opts.Metrics; m != nil {
 		m(w.platform, err == nil)
 	}
 	return ref, err != nil && ctx.Err() != nil && sctx.Err() != nil, err
+}
+
+// sendResult is what one Send call returned.
+type sendResult struct {
+	ref string
+	err error
+}
+
+// watchHung waits for res while probing a Prober every ProbeTimeout
+// once the send has been in flight that long. A send that hangs on a
+// connection that died (an outage drops its packets) would otherwise hold
+// the queue for all of SendTimeout after the platform is back; when a
+// probe on a new connection is answered while the send still hangs, the
+// send is cancelled and reported abandoned, and the notice goes again at
+// once. ntfy is then asked whether the first one arrived (Reconciler),
+// Discord deduplicates by nonce; on Telegram a request that did arrive
+// would show twice, so each item is abandoned at most once, and a
+// platform that is merely slow still gets its full SendTimeout the next
+// time. It does not consume res.
+func (w *worker) watchHung(ctx context.Context, id int64, res chan sendResult, cancel context.CancelFunc) bool {
+	p, ok := w.sender.(Prober)
+	if !ok || w.abandoned[id] {
+		return false
+	}
+	t := time.NewTicker(w.d.opts.ProbeTimeout)
+	defer t.Stop()
+	for {
+		select {
+		case r := <-res:
+			res <- r
+			return false
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			pctx, pcancel := context.WithTimeout(ctx, w.d.opts.ProbeTimeout)
+			err := p.Probe(pctx)
+			pcancel()
+			if err == nil && len(res) == 0 {
+				w.abandoned[id] = true
+				w.log.Warn("a send hangs while the platform answers a probe: sending again", "outbox_id", id)
+				cancel()
+				return true
+			}
+		}
+	}
 }
 
 // failed records a failed attempt at it: paused for a rate limit, kept

@@ -710,3 +710,36 @@ func TestRetryAfterARefusalDoesNotPollTheTopic(t *testing.T) {
 		t.Errorf("%d requests, %d of them publishes: want the refused publish and its retry, no poll", req, pub)
 	}
 }
+
+// A publish that hangs on a dead connection is abandoned once ntfy answers
+// a probe again; the retry asks the topic first, so the alert arrives once
+// and well before the send timeout.
+func TestHungPublishIsAbandonedOnceNtfyAnswers(t *testing.T) {
+	srv := ntfytest.NewServer(t)
+	// The sender's own timeout is a minute too: only the probe ends the hang.
+	s := newSender(t, srv, Config{Timeout: time.Minute}, nil, nil)
+	ob := &memOutbox{dead: map[int64]bool{}}
+	ob.items = append(ob.items, item(1, deckhand.NoticeOpened, alert(deckhand.SeverityError, deckhand.AlertOpen)))
+	srv.Down(true)
+	d := bot.NewDispatcher(ob, []bot.Sender{s}, bot.DispatcherOptions{Poll: 10 * time.Millisecond, SendTimeout: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Publishes() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no publish during the outage")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	srv.Up()
+	srv.WaitFor(t, 1, 20*time.Second)
+	time.Sleep(200 * time.Millisecond) // a wrong second message would be out by now
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if msgs := srv.Messages(); len(msgs) != 1 {
+		t.Errorf("%d messages, want the alert once", len(msgs))
+	}
+}

@@ -191,3 +191,27 @@ func TestOutageIsProbedAndDeliversSoonAfter(t *testing.T) {
 	h.fake.Up()
 	h.fake.WaitMessage(t, alertChat, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "nas/db") }, 5*time.Second)
 }
+
+// A send that hangs on a dead connection is not waited out: while it is
+// in flight the platform is probed on a new connection, and once it
+// answers the hung send is abandoned and the notice sent again, seconds
+// after the platform is back rather than at the end of the send timeout.
+func TestHungSendIsAbandonedOnceThePlatformAnswers(t *testing.T) {
+	h := start(t, setup{noRun: true})
+	h.fake.Down()
+	st := storetest.Open(t)
+	ctx := context.Background()
+	n := downItem("web is down").Notice
+	if err := st.Enqueue(ctx, deckhand.OutboxItem{Platform: deckhand.PlatformTelegram, Notice: n}); err != nil {
+		t.Fatal(err)
+	}
+	d := bot.NewDispatcher(st, []bot.Sender{h.bot}, bot.DispatcherOptions{Poll: 10 * time.Millisecond, SendTimeout: time.Minute})
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.Run(rctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	h.fake.WaitCalls(t, "sendMessage", 1, 10*time.Second)
+	h.fake.Up()
+	// Well inside the minute the hung send would otherwise take.
+	h.fake.WaitMessage(t, alertChat, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "web") }, 20*time.Second)
+}
