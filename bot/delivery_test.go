@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/deckhand/deckhand"
+	"github.com/deckhand/deckhand/internal/logtest"
 )
 
 // paceSender paces itself like the Telegram adapter: one message per gap,
@@ -189,9 +189,8 @@ func TestDispatcherKeepsNoticesWhileCredentialsAreRejected(t *testing.T) {
 	rejected := Unauthorized{Err: errors.New("ntfy: HTTP 401 (40101): unauthorized")}
 	s := &scriptSender{platform: "ntfy", script: []error{rejected, rejected, &Unauthorized{Err: errors.New("403")}}}
 	h := NewHealth()
-	var logs bytes.Buffer
-	var lmu sync.Mutex
-	log := slog.New(slog.NewTextHandler(lockedWriter{&lmu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs logtest.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	run(t, NewDispatcher(ob, []Sender{s}, DispatcherOptions{Poll: time.Millisecond, CredentialsBackoff: fast, Health: h,
 		MaxAttempts: 1, Logger: log}))
 	waitUntil(t, 10*time.Second, "the credentials problem", func() bool { return !h.Up("ntfy") })
@@ -207,22 +206,9 @@ func TestDispatcherKeepsNoticesWhileCredentialsAreRejected(t *testing.T) {
 	}
 	// The worker clears the problem right after Send returns.
 	waitUntil(t, 10*time.Second, "no problem after the delivery", func() bool { return h.Up("ntfy") })
-	lmu.Lock()
-	defer lmu.Unlock()
 	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
 		t.Errorf("%d ERROR lines for one credentials problem, want 1:\n%s", n, logs.String())
 	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // After an outage the queue must go out within 5 s of the platform

@@ -1,36 +1,22 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/deckhand/deckhand/bot"
+	"github.com/deckhand/deckhand/internal/logtest"
 )
 
-// logBuffer collects log lines from several goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) lines(level, substr string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// lines counts the log lines at level that contain substr.
+func lines(l *logtest.Buffer, level, substr string) int {
 	n := 0
-	for _, line := range strings.Split(l.buf.String(), "\n") {
+	for _, line := range strings.Split(l.String(), "\n") {
 		if strings.Contains(line, "level="+level) && strings.Contains(line, substr) {
 			n++
 		}
@@ -94,7 +80,7 @@ func TestUnreachableAtStartIsRetried(t *testing.T) {
 func TestSecondPollerIsAnError(t *testing.T) {
 	health := bot.NewHealth()
 	conflicts := &counter{}
-	logs := &logBuffer{}
+	logs := &logtest.Buffer{}
 	h := start(t, setup{opts: func(o *Options) {
 		o.Health = health
 		o.Conflicts = conflicts
@@ -118,10 +104,10 @@ func TestSecondPollerIsAnError(t *testing.T) {
 	if !ok || !strings.Contains(p.Text, "another") || !strings.Contains(p.Text, "token") {
 		t.Errorf("health problem = %+v (%v), want one saying another program polls with this token", p, ok)
 	}
-	if n := logs.lines("ERROR", "409"); n != 1 {
-		t.Errorf("%d ERROR lines about the 409, want exactly 1 (then every few minutes):\n%s", n, logs.buf.String())
+	if n := lines(logs, "ERROR", "409"); n != 1 {
+		t.Errorf("%d ERROR lines about the 409, want exactly 1 (then every few minutes):\n%s", n, logs.String())
 	}
-	if n := logs.lines("WARN", "409"); n != 0 {
+	if n := lines(logs, "WARN", "409"); n != 0 {
 		t.Errorf("%d WARN lines about the 409, want none", n)
 	}
 	cancel()
