@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/deckhand/deckhand/internal/ratelog"
 )
 
 // Health parts the dispatcher reports.
@@ -16,11 +18,11 @@ const (
 // outage is a platform's current run of failures: what the worker knows
 // between a failed attempt and the next delivery.
 type outage struct {
-	failures int       // consecutive failed attempts and probes; 0: none
-	since    time.Time // the first failure of the run
-	creds    bool      // the last failure rejected deckhand's credentials
-	loggedAt time.Time // when the credentials rejection was last logged at ERROR
-	probed   bool      // a probe succeeded since the last failure
+	failures int           // consecutive failed attempts and probes; 0: none
+	since    time.Time     // the first failure of the run
+	creds    bool          // the last failure rejected deckhand's credentials
+	credsLog ratelog.Every // the credentials rejection's ERROR lines
+	probed   bool          // a probe succeeded since the last failure
 }
 
 // failure records a failed attempt or probe: it tells Health and the log
@@ -40,10 +42,12 @@ func (w *worker) failure(err error, log *slog.Logger) time.Duration {
 		w.d.opts.Health.Set(w.platform, PartCredentials, fmt.Sprintf(
 			"%s rejects deckhand's credentials (%s): check the [%s] section of the config file and the bot's access, "+
 				"then restart deckhand; notices wait in the outbox until then", w.platform, text, w.platform), now)
-		if !wasCreds || now.Sub(o.loggedAt) >= w.d.opts.ErrorEvery {
-			o.loggedAt = now
+		if !wasCreds {
+			o.credsLog = ratelog.Every{Period: w.d.opts.ErrorEvery}
+		}
+		if ok, held := o.credsLog.Allow(now); ok {
 			log.Error("the platform rejects deckhand's credentials: notices are kept and delivered once they are fixed",
-				"err", text, "since", o.since)
+				"err", text, "since", o.since, "held_back", held)
 		} else {
 			log.Debug("credentials still rejected", "err", text)
 		}

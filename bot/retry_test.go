@@ -37,23 +37,3 @@ func TestRetryEndsWithTheContext(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
-
-func TestEveryHoldsBackRepeats(t *testing.T) {
-	e := Every{Period: time.Minute}
-	t0 := time.Unix(1000, 0)
-	steps := []struct {
-		at         time.Duration
-		ok         bool
-		suppressed int
-	}{{0, true, 0}, {time.Second, false, 0}, {30 * time.Second, false, 0}, {61 * time.Second, true, 2}, {62 * time.Second, false, 0}}
-	for _, s := range steps {
-		ok, n := e.Allow(t0.Add(s.at))
-		if ok != s.ok || n != s.suppressed {
-			t.Errorf("at %s: Allow = %v, %d; want %v, %d", s.at, ok, n, s.ok, s.suppressed)
-		}
-	}
-	e.Reset()
-	if ok, _ := e.Allow(t0.Add(63 * time.Second)); !ok {
-		t.Error("after Reset, Allow said no")
-	}
-}

@@ -3,7 +3,6 @@ package monitor
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/deckhand/deckhand"
@@ -71,34 +70,13 @@ func (m *Monitor) logErr(ctx context.Context, what string, err error, attrs ...a
 		return
 	}
 	if _, full := store.CannotWrite(err); full {
-		n, ok := m.writeErrs.allow(what, time.Now())
+		ok, n := m.writeErrs.Allow(what, time.Now())
 		if !ok {
 			return
 		}
 		attrs = append(attrs, "not_logged_since_last", n)
 	}
 	m.log.Error(what, append(attrs, "err", err)...)
-}
-
-// throttle lets one line per key through a minute and counts the others.
-type throttle struct {
-	mu   sync.Mutex
-	last map[string]time.Time
-	held map[string]int
-}
-
-func (t *throttle) allow(key string, now time.Time) (held int, ok bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.last == nil {
-		t.last, t.held = map[string]time.Time{}, map[string]int{}
-	}
-	if last, seen := t.last[key]; seen && now.Sub(last) < time.Minute {
-		t.held[key]++
-		return 0, false
-	}
-	held, t.last[key], t.held[key] = t.held[key], now, 0
-	return held, true
 }
 
 func (m *Monitor) kickOutbox() {

@@ -9,13 +9,16 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/deckhand/deckhand/internal/ratelog"
 )
 
 // A database that cannot be written fails every poll: it is logged once a
 // minute per kind of write, a refused write every time.
 func TestWriteFailuresAreLoggedOnceAMinute(t *testing.T) {
 	var buf bytes.Buffer
-	m := &Monitor{log: slog.New(slog.NewTextHandler(&buf, nil))}
+	m := &Monitor{log: slog.New(slog.NewTextHandler(&buf, nil)), writeErrs: ratelog.Keyed{Period: time.Minute}}
 	ctx := context.Background()
 	full := fmt.Errorf("save snapshot: %w", syscall.ENOSPC)
 	for range 10 {

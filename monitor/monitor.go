@@ -20,6 +20,7 @@ import (
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/alerts"
 	"github.com/deckhand/deckhand/collector"
+	"github.com/deckhand/deckhand/internal/ratelog"
 	"github.com/deckhand/deckhand/statuspage"
 	"github.com/deckhand/deckhand/store"
 )
@@ -135,7 +136,7 @@ type Monitor struct {
 	pending   sync.WaitGroup // hosts not yet collected once
 
 	disabledHosts disabledCache
-	writeErrs     throttle // store writes failing: logged once a minute
+	writeErrs     ratelog.Keyed // store writes failing: logged once a minute per kind
 
 	lastSample time.Time // guarded by evalMu
 	avail      availability
@@ -157,7 +158,7 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 	m := &Monitor{
 		cfg: cfg, st: deps.Store, coll: deps.Collector, eng: deps.Engine, actor: deps.Actor,
 		page: deps.Page, met: deps.Metrics, kick: deps.Kicker, log: deps.Logger, now: deps.Now, onCol: deps.OnCollect,
-		hosts: map[string]*hostState{}, wake: make(chan time.Time, 1),
+		hosts: map[string]*hostState{}, wake: make(chan time.Time, 1), writeErrs: ratelog.Keyed{Period: time.Minute},
 		pageDirty: make(chan struct{}, 1), started: make(chan struct{}), firstPass: make(chan struct{}),
 	}
 	for _, h := range cfg.Hosts {

@@ -32,6 +32,7 @@ import (
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/bot"
 	"github.com/deckhand/deckhand/commands"
+	"github.com/deckhand/deckhand/internal/ratelog"
 )
 
 // Router is what the adapter needs from the command router
@@ -170,7 +171,7 @@ type Bot struct {
 	running  bool
 	inflight sync.WaitGroup
 	hctx     context.Context
-	startLog bot.Every
+	startLog ratelog.Every
 }
 
 // New builds the adapter. It does not connect: Send works at once, Run

@@ -12,6 +12,7 @@ import (
 
 	"github.com/deckhand/deckhand"
 	"github.com/deckhand/deckhand/bot"
+	"github.com/deckhand/deckhand/internal/ratelog"
 )
 
 // partPoller is the bot.Health part of everything that keeps the poller
@@ -37,7 +38,7 @@ type pollHealth struct {
 	// least once per long-poll timeout.
 	quiet time.Duration
 
-	conflictLog, failLog, startLog bot.Every
+	conflictLog, failLog, startLog ratelog.Every
 
 	mu           sync.Mutex
 	lastConflict time.Time
