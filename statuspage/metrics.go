@@ -21,6 +21,10 @@ type Metrics struct {
 	backlogItems   prometheus.Gauge
 	outboxDead     *prometheus.GaugeVec
 	platformUp     *prometheus.GaugeVec
+	// The chat connections' faults that need a person: rare, and a rate
+	// above zero is worth an alert of its own.
+	telegramConflicts        prometheus.Counter
+	discordHeartbeatTimeouts prometheus.Counter
 }
 
 // NewMetrics creates the series and registers them on reg. Like promauto it
@@ -68,13 +72,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "deckhand_outbox_dead",
 			Help: "Notifications given up on (sendable in no form), by platform; deckhand outbox retry queues them again.",
 		}, []string{"platform"}),
+		telegramConflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "deckhand_telegram_conflicts_total",
+			Help: "getUpdates ended by 409 Conflict: another program polls with this bot token.",
+		}),
+		discordHeartbeatTimeouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "deckhand_discord_heartbeat_timeouts_total",
+			Help: "Discord gateway connections reopened after two heartbeat intervals without an ACK.",
+		}),
 		platformUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "deckhand_platform_up",
 			Help: "1 when a chat platform accepts deckhand's notices, 0 while it rejects deckhand's credentials or cannot be reached.",
 		}, []string{"platform"}),
 	}
 	reg.MustRegister(m.collectSeconds, m.collects, m.hostsUp, m.containers, m.alertsOpen, m.notifications, m.outboxDepth,
-		m.storeWritable, m.backlogItems, m.outboxDead, m.platformUp)
+		m.storeWritable, m.backlogItems, m.outboxDead, m.platformUp, m.telegramConflicts, m.discordHeartbeatTimeouts)
 	return m
 }
 
@@ -168,4 +180,24 @@ func (m *Metrics) SetPlatformUp(platform string, up bool) {
 		v = 1
 	}
 	m.platformUp.WithLabelValues(platform).Set(v)
+}
+
+// TelegramConflicts counts getUpdates ended by 409 Conflict (another
+// program polls with deckhand's bot token and steals commands).
+// Nil for a nil *Metrics.
+func (m *Metrics) TelegramConflicts() prometheus.Counter {
+	if m == nil {
+		return nil
+	}
+	return m.telegramConflicts
+}
+
+// DiscordHeartbeatTimeouts counts gateway connections reopened because
+// they stopped ACKing heartbeats.
+// Nil for a nil *Metrics.
+func (m *Metrics) DiscordHeartbeatTimeouts() prometheus.Counter {
+	if m == nil {
+		return nil
+	}
+	return m.discordHeartbeatTimeouts
 }

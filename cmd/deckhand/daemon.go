@@ -45,10 +45,8 @@ type daemon struct {
 	reg     *prometheus.Registry
 	senders []bot.Sender
 	bots    []interface{ Run(context.Context) error }
-	// health is what is wrong with deckhand's own parts; chat counts the
-	// chat connections' faults.
+	// health is what is wrong with deckhand's own parts.
 	health *bot.Health
-	chat   *statuspage.ChatMetrics
 
 	platforms []string
 	hosts     []string // enabled hosts, in config order
@@ -101,7 +99,6 @@ func newDaemon(ctx context.Context, cfg *fileConfig, log *slog.Logger, withBots 
 	d.reg = prometheus.NewRegistry()
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.metrics = statuspage.NewMetrics(d.reg)
-	d.chat = statuspage.NewChatMetrics(d.reg)
 	d.platforms = cfg.platforms()
 	d.backlog = backlog.New(d.store, backlog.Options{Platforms: d.platforms, Health: d.health, Metrics: d.metrics,
 		Logger: log.With("part", "backlog")})
@@ -174,7 +171,7 @@ func (d *daemon) addBots() error {
 	}
 	if cfg.Discord.Token.value != "" {
 		opts := cfg.discordOptions(log.With("part", "discord"))
-		opts.Health, opts.HeartbeatTimeouts = d.health, d.chat.DiscordHeartbeatTimeouts
+		opts.Health, opts.HeartbeatTimeouts = d.health, d.metrics.DiscordHeartbeatTimeouts()
 		b, err := discord.New(cfg.discordConfig(), d.router, opts)
 		if err != nil {
 			return err
@@ -183,7 +180,7 @@ func (d *daemon) addBots() error {
 		d.bots = append(d.bots, b)
 	}
 	if cfg.Telegram.Token.value != "" {
-		b, err := newTelegram(cfg, d.router, log, d.health, d.chat.TelegramConflicts)
+		b, err := newTelegram(cfg, d.router, log, d.health, d.metrics.TelegramConflicts())
 		if err != nil {
 			return err
 		}
