@@ -1,11 +1,13 @@
 package main
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,8 +32,8 @@ const imageUID = "65532"
 const dockerSocket = "/var/run/docker.sock"
 
 // TestE2EImage is issue 11 item 7: the image the repository's Dockerfile
-// builds, run on the real engine the way the README says (its own defaults,
-// no config mounted; the socket and its group; the page published), runs as
+// builds, run on the real engine the way the README says (its own config,
+// narrowed to this test's containers; the socket and its group; the page published), runs as
 // non-root, turns healthy by its own HEALTHCHECK, serves the status page
 // through the published port, sees a monitored container and alerts on its
 // kill, and stops cleanly on SIGTERM. The engine here pulls nothing: CI
@@ -48,14 +50,18 @@ func TestE2EImage(t *testing.T) {
 	gid := strconv.FormatUint(uint64(sock.Sys().(*syscall.Stat_t).Gid), 10)
 	img := buildImage(t, root)
 
-	// The image's default watches every monitored container of the engine,
-	// other people's too, as it would for a user: it only reads them (no
-	// chat, so no actions), and the test asserts only about its own.
+	// The image's own config would watch every monitored container of
+	// the engine, other people's too, and restart those labelled
+	// homelab.auto_restart. The test proves the image holds that config,
+	// then runs it with the same file narrowed to this process's
+	// containers (labels), so that it watches and touches only its own.
+	cfg := checkBakedConfig(t, img, filepath.Join(root, "config.image.toml"))
 	target := monitored(t, "image-target", nil)
 	c := dockertest.Run(t, "image", dockertest.RunOptions{
-		Image:     img,
-		Publish:   []string{"127.0.0.1::8080"},
-		ExtraArgs: []string{"-v", dockerSocket + ":" + dockerSocket, "--group-add", gid},
+		Image:   img,
+		Publish: []string{"127.0.0.1::8080"},
+		ExtraArgs: []string{"-v", dockerSocket + ":" + dockerSocket, "--group-add", gid,
+			"-v", cfg + ":/etc/deckhand/config.toml:ro"},
 	})
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -72,6 +78,50 @@ func TestE2EImage(t *testing.T) {
 		dockertest.WaitHealth(t, c.Name, deckhand.HealthHealthy)
 	})
 	t.Run("SIGTERM", func(t *testing.T) { checkStop(t, c.Name) })
+}
+
+// checkBakedConfig fails unless the image's /etc/deckhand/config.toml is
+// the repository's config.image.toml, and returns a copy of that file whose
+// local host sees only this process's containers.
+func checkBakedConfig(t *testing.T, img, repoConfig string) string {
+	t.Helper()
+	want, err := os.ReadFile(repoConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := dockertest.Bin(t)
+	id, err := exec.Command(bin, "create", "--label", dockertest.OwnerLabel+"="+strconv.Itoa(os.Getpid()), img).Output()
+	if err != nil {
+		t.Fatalf("docker create %s: %v", img, err)
+	}
+	ctr := strings.TrimSpace(string(id))
+	defer exec.Command(bin, "rm", "-f", ctr).Run()
+	out, err := exec.Command(bin, "cp", ctr+":/etc/deckhand/config.toml", "-").Output()
+	if err != nil {
+		t.Fatalf("docker cp the image's config: %v", err)
+	}
+	tr := tar.NewReader(bytes.NewReader(out))
+	if _, err := tr.Next(); err != nil {
+		t.Fatalf("the image's config: %v", err)
+	}
+	got, err := io.ReadAll(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the image's /etc/deckhand/config.toml is not %s:\n%s", repoConfig, got)
+	}
+	const hostLine = "transport = \"local\"\n"
+	if !bytes.Contains(want, []byte(hostLine)) {
+		t.Fatalf("%s has no local host (%q)", repoConfig, hostLine)
+	}
+	own := bytes.Replace(want, []byte(hostLine), []byte(hostLine+fmt.Sprintf("labels = [%q]\n",
+		dockertest.OwnerLabel+"="+strconv.Itoa(os.Getpid()))), 1)
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, own, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // requireBaseImages skips (fails under DECKHAND_REQUIRE_INTEGRATION=1) when
